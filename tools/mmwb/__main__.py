@@ -1,0 +1,128 @@
+# SPDX-License-Identifier: GPL-2.0
+"""mmwb command line: python3 -m mmwb <command> (see scripts/)."""
+
+import argparse
+import os
+import sys
+
+from .common import (StepError, EXIT_UNEXPECTED, EXIT_USAGE, die, log)
+from . import ab, base, deps, series
+
+
+def cmd_deps(a):
+    deps.ensure(install=not a.check)
+    log('deps: everything is installed')
+
+
+def cmd_base(a):
+    base.ensure(a.tree)
+
+
+def cmd_apply(a):
+    base.ensure(a.tree)
+    series.apply(a.tree, series=a.series, patches=a.patches)
+
+
+def cmd_export(a):
+    base.require_clean(a.tree)
+    series.export_to_repo(a.tree, head=a.head)
+
+
+def cmd_check_export(a):
+    series.apply(a.tree, series=a.series, patches=a.patches)
+    diffs = series.check_roundtrip(a.tree, series=a.series,
+                                   patches=a.patches)
+    ok, out = series.check_quilt(a.tree, series=a.series, patches=a.patches)
+    if not ok:
+        diffs.append('quilt push -a failed:\n' + out)
+    if diffs:
+        raise StepError('check-export', a.patches, '\n'.join(diffs), 5)
+    log('check-export: patches/ and series round-trip; quilt accepts them')
+
+
+def cmd_boot(a):
+    """Boot one kernel with a given init (the workbench's own tests)."""
+    from . import initramfs, plan as planmod, vm
+    init = open(a.init).read()
+    p = planmod.Plan(path='(none)')
+    ir = os.path.join(a.workdir, 'initramfs.cpio')
+    os.makedirs(a.workdir, exist_ok=True)
+    initramfs.build(ir, p, a.workdir, init_override=init)
+    r = vm.boot(a.kernel, ir, a.workdir, a.timeout, drives=[])
+    e = ab.guest_verdict('boot', r)
+    if e:
+        raise e
+    log('boot: guest finished cleanly')
+
+
+def cmd_run(a):
+    from . import report
+    rep = report.Report()
+    errors = ab.ab(rep, plan_path=a.plan)
+    finish(rep, errors)
+
+
+def finish(rep, errors, extra_code=0):
+    """Write the report, print it, and exit with the right code."""
+    text = rep.write()
+    print(text)
+    from .report import REPORT
+    log(f'report: {REPORT}/results.tsv, metrics.tsv, summary.txt')
+    for e in errors:
+        print(str(e), file=sys.stderr)
+    p, f, s = rep.counts('series')
+    print(f'{p} passed, {f} failed, {s} skipped', flush=True)
+    if errors:
+        sys.exit(errors[0].code)
+    if rep.unexpected():
+        sys.exit(EXIT_UNEXPECTED)
+    sys.exit(extra_code)
+
+
+def cmd_test(a):
+    from . import selfcheck
+    selfcheck.main(a)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog='mmwb')
+    ap.add_argument('--tree', default=base.TREE,
+                    help='kernel work tree (default build/linux)')
+    sub = ap.add_subparsers(dest='cmd', required=True)
+    s = sub.add_parser('deps', help='install or check host packages')
+    s.add_argument('--check', action='store_true', help='do not install')
+    s.set_defaults(fn=cmd_deps)
+    sub.add_parser('base', help='create or reuse the base tree'
+                   ).set_defaults(fn=cmd_base)
+    for name, fn in (('apply', cmd_apply), ('check-export', cmd_check_export)):
+        s = sub.add_parser(name)
+        s.add_argument('--series', default=series.SERIES)
+        s.add_argument('--patches', default=series.PATCHES)
+        s.set_defaults(fn=fn)
+    s = sub.add_parser('export', help='work tree -> patches/ + series')
+    s.add_argument('--head', default='HEAD')
+    s.set_defaults(fn=cmd_export)
+    s = sub.add_parser('run', help='the A/B job: build, boot, test, report')
+    s.add_argument('--plan', default=ab.DEFAULT_PLAN)
+    s.set_defaults(fn=cmd_run)
+    s = sub.add_parser('test', help='everything, plus checks and the '
+                       "workbench's own tests")
+    s.add_argument('--plan', default=ab.DEFAULT_PLAN)
+    s.set_defaults(fn=cmd_test)
+    s = sub.add_parser('boot', help='boot a kernel with a given /init')
+    s.add_argument('--kernel', required=True)
+    s.add_argument('--init', required=True)
+    s.add_argument('--timeout', type=int, default=120)
+    s.add_argument('--workdir', required=True)
+    s.set_defaults(fn=cmd_boot)
+    a = ap.parse_args(argv)
+    try:
+        a.fn(a)
+    except StepError as e:
+        die(e)
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,122 @@
+# SPDX-License-Identifier: GPL-2.0
+"""The A/B job: build base and series, boot each, run the plan, record."""
+
+import os
+
+from .common import (BUILD, ROOT, StepError, EXIT_GUEST, EXIT_HANG,
+                     EXIT_SERIES, git, log)
+from . import base, initramfs, kbuild, kselftest, plan as planmod
+from . import results, series, vm
+
+OUT = os.path.join(BUILD, 'out')
+DEFAULT_PLAN = os.path.join(ROOT, 'selftests', 'mm.plan')
+
+
+def load_plan(path=DEFAULT_PLAN, tree=base.TREE):
+    return planmod.parse(path, results.FORMATS,
+                         known_binaries=planmod.mm_selftests(tree))
+
+
+def build_kernel(label, tree, rep, hooks=()):
+    secs = kbuild.build(tree, label=label)
+    img = kbuild.install_image(kbuild.KBUILD, os.path.join(OUT, label))
+    rep.metric('build_seconds', label, round(secs, 1), 's')
+    ks, _ = kselftest.build_mm(tree, kbuild.KBUILD,
+                               os.path.join(OUT, label, 'selftests'), label)
+    rep.metric('kselftest_build_seconds', label, round(ks, 1), 's')
+    for h in hooks:
+        h(label, tree, rep)
+    return img
+
+
+def run_plan(label, plan, rep, img=None):
+    """Boot one kernel with the plan; rows go to rep.  Returns vm.Run."""
+    d = os.path.join(OUT, label)
+    img = img or os.path.join(d, 'bzImage')
+    ir = os.path.join(d, 'initramfs.cpio')
+    present = initramfs.build(ir, plan, os.path.join(d, 'selftests'))
+    log(f'vm: {label}: booting ({len(plan.tests)} tests, global timeout '
+        f'{plan.total_timeout()} s)')
+    r = vm.boot(img, ir, os.path.join(d, 'vm'), plan.total_timeout(),
+                plan.boot)
+    for t in plan.tests:
+        rc, secs, out = r.outputs.get(t.name, (None, 0, ''))
+        if t.name not in present:
+            cases = results.classify(t, rc, 0, '', built=False)
+        elif t.name not in r.outputs:
+            cases = [results.Case(t.name, 'error', 'did not run: the guest '
+                                  'stopped before it')]
+        else:
+            with open(os.path.join(d, 'vm', f'{t.name}.out'), 'w') as f:
+                f.write(out)
+            timed_out = rc is None or rc == 137
+            cases = results.classify(t, rc, secs, out, timed_out=timed_out)
+        for c in cases:
+            exp, why = plan.expectation(label, t.name, c.name)
+            res, ok = results.judge(c.result, exp)
+            detail = c.detail if ok or not why else f'{c.detail}; plan: {why}'
+            rep.add(label, t.name, c.name, res,
+                    secs if len(cases) == 1 else 0, ok, detail)
+    for kind, excerpt in r.splats:
+        exp, _ = plan.expectation(label, 'console', kind)
+        res, ok = results.judge('fail', exp)
+        rep.add(label, 'console', kind, res, 0, ok, excerpt.splitlines()[0])
+    if r.hung:
+        rep.add(label, 'vm', 'global timeout', 'error', r.wall, False,
+                f'killed after {r.wall:.0f} s')
+    elif not r.done:
+        rep.add(label, 'vm', 'plan finished', 'error', r.wall, False,
+                'the guest stopped before the end of the plan')
+    if r.boot_secs is not None:
+        rep.metric('boot_seconds', label, round(r.boot_secs, 1), 's')
+    rep.metric('vm_wall_seconds', label, round(r.wall, 1), 's')
+    return r
+
+
+def guest_verdict(label, r):
+    """StepError for a run whose guest went wrong, with the excerpt."""
+    if r.hung:
+        tail = open(r.console, errors='replace').read().splitlines()[-15:]
+        return StepError('vm', r.console, f'{label}: guest hung; killed at '
+                         f'the global timeout ({r.wall:.0f} s). Console '
+                         'tail:\n' + '\n'.join(tail), EXIT_HANG)
+    if r.splats:
+        kind, ex = r.splats[0]
+        return StepError('vm', r.console, f'{label}: {kind} in the console '
+                         f'({len(r.splats)} report(s)); first:\n{ex}',
+                         EXIT_GUEST)
+    if not r.done:
+        tail = open(r.console, errors='replace').read().splitlines()[-15:]
+        return StepError('vm', r.console, f'{label}: guest stopped before '
+                         'the plan finished. Console tail:\n' +
+                         '\n'.join(tail), EXIT_GUEST)
+    return None
+
+
+def ab(rep, plan_path=DEFAULT_PLAN, hooks=(), tree=base.TREE):
+    """Base, then series on top; both booted with the same plan.  Returns
+    the guest errors (StepError) found, for the caller to report."""
+    base.ensure(tree)
+    plan = load_plan(plan_path, tree)
+    base.require_clean(tree)
+    series.read_series()        # fail early on a bad series file
+    kbuild.configure(tree)
+    git(tree, 'checkout', '-q', '-B', 'mmwb/base', base.BASE_TAG,
+        step='base')
+    build_kernel('base', tree, rep, hooks)
+    series.apply(tree)
+    diffs = series.check_roundtrip(tree)
+    rep.add('series', 'export', 'patches/ round trip',
+            'fail' if diffs else 'pass', 0, not diffs, '; '.join(diffs))
+    if diffs:
+        raise StepError('export', series.PATCHES, 'patches/ is not what '
+                        'scripts/export makes of the applied series:\n'
+                        + '\n'.join(diffs), EXIT_SERIES)
+    build_kernel('series', tree, rep, hooks)
+    errors = []
+    for label in ('base', 'series'):
+        r = run_plan(label, plan, rep)
+        e = guest_verdict(label, r)
+        if e:
+            errors.append(e)
+    return errors

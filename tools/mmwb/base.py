@@ -1,0 +1,93 @@
+# SPDX-License-Identifier: GPL-2.0
+"""The base tree: Debian's 6.12.117 source as a git repository."""
+
+import os
+import shutil
+import subprocess
+
+from .common import BUILD, StepError, EXIT_BASE, git, log, run
+from . import deps
+
+TREE = os.path.join(BUILD, 'linux')
+BASE_TAG = 'v6.12.117-debian'
+# Fixed identity and date: every machine makes the same base commit id.
+_BASE_ENV = {
+    'GIT_AUTHOR_NAME': 'mm-series', 'GIT_AUTHOR_EMAIL': 'mm-series@example.invalid',
+    'GIT_COMMITTER_NAME': 'mm-series',
+    'GIT_COMMITTER_EMAIL': 'mm-series@example.invalid',
+    'GIT_AUTHOR_DATE': '2025-01-01T00:00:00Z',
+    'GIT_COMMITTER_DATE': '2025-01-01T00:00:00Z',
+}
+
+
+def dirty(tree=TREE):
+    """Uncommitted changes (tracked or untracked, not ignored) in tree."""
+    return git(tree, 'status', '--porcelain', step='base')
+
+
+def require_clean(tree=TREE):
+    d = dirty(tree)
+    if d:
+        files = '\n'.join('  ' + x for x in d.splitlines()[:20])
+        raise StepError('base', tree, 'uncommitted changes in the kernel '
+                        'work tree; commit or stash them (the workbench '
+                        f'never discards them):\n{files}', EXIT_BASE)
+    # A half-done 'git am' is work in progress too.
+    if os.path.isdir(os.path.join(tree, '.git', 'rebase-apply')):
+        raise StepError('base', tree, "a 'git am' is in progress; finish it "
+                        "or run 'git am --abort' there", EXIT_BASE)
+
+
+def has_base(tree=TREE):
+    if not os.path.isdir(os.path.join(tree, '.git')):
+        return False
+    p = git(tree, 'rev-parse', '-q', '--verify', f'refs/tags/{BASE_TAG}',
+            check=False)
+    return p.returncode == 0
+
+
+def ensure(tree=TREE, tarball=None):
+    """Create the base tree once; reuse it afterwards."""
+    tarball = tarball or deps.BASE_TARBALL
+    if has_base(tree):
+        log(f'base: reusing {tree} ({BASE_TAG})')
+        return tree
+    if os.path.exists(tree) and os.listdir(tree):
+        raise StepError('base', tree, f'exists but has no {BASE_TAG} tag; '
+                        'it is not a workbench base tree. Move it away '
+                        '(nothing was changed there).', EXIT_BASE)
+    if not os.path.isfile(tarball):
+        raise StepError('base', tarball, 'kernel source tarball not found; '
+                        "install it with 'apt-get install "
+                        f"{deps.BASE_PKG}={deps.BASE_VERSION}'", EXIT_BASE)
+    log(f'base: unpacking {tarball} into {tree}')
+    tmp = tree + '.tmp'
+    shutil.rmtree(tmp, ignore_errors=True)
+    os.makedirs(tmp)
+    p = subprocess.run(['tar', '-xf', tarball, '--strip-components=1',
+                        '-C', tmp], capture_output=True, text=True)
+    if p.returncode != 0:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise StepError('base', tarball, f'cannot unpack: {p.stderr.strip()}',
+                        EXIT_BASE)
+    if not os.path.isfile(os.path.join(tmp, 'Makefile')):
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise StepError('base', tarball, 'no kernel Makefile inside', EXIT_BASE)
+    run(['git', 'init', '-q', '-b', 'base', tmp], step='base')
+    for k, v in (('user.name', 'mm-series'),
+                 ('user.email', 'mm-series@example.invalid'),
+                 ('core.autocrlf', 'false'), ('gc.auto', '0')):
+        run(['git', '-C', tmp, 'config', k, v], step='base')
+    log('base: committing the base tree')
+    run(['git', '-C', tmp, 'add', '-A', '-f', '.'], step='base')
+    ver = deps.BASE_VERSION
+    run(['git', '-C', tmp, 'commit', '-q', '-m',
+         f'Linux 6.12.117 (Debian {deps.BASE_PKG} {ver})'],
+        env=_BASE_ENV, step='base')
+    run(['git', '-C', tmp, 'tag', BASE_TAG], step='base')
+    os.makedirs(os.path.dirname(tree), exist_ok=True)
+    if os.path.exists(tree):
+        os.rmdir(tree)
+    os.rename(tmp, tree)
+    log(f'base: {BASE_TAG} = {git(tree, "rev-parse", "HEAD")}')
+    return tree

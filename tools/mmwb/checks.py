@@ -1,0 +1,131 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Static checks: checkpatch, sparse and W=1 (new warnings only, base vs
+series, on the objects the series touches), shellcheck."""
+
+import fnmatch
+import glob
+import os
+import re
+import subprocess
+
+from .common import ROOT, log, run
+from .kbuild import BUILD_ENV, KBUILD, make_args
+from . import series as seriesmod
+
+ALLOW = os.path.join(ROOT, 'selftests', 'checkpatch.allow')
+
+
+def read_allow(path=ALLOW):
+    """[(patch glob, TYPE, reason)]; every exception carries its reason."""
+    out = []
+    if not os.path.exists(path):
+        return out
+    for n, line in enumerate(open(path), 1):
+        line = line.strip()
+        if not line or line.startswith('#'):
+            continue
+        w = line.split(None, 2)
+        if len(w) < 3:
+            raise ValueError(f'{path}:{n}: need <patch glob> <TYPE> <reason>')
+        out.append(tuple(w))
+    return out
+
+
+_CP = re.compile(r'^(?:[^:]+:\d+: )?(ERROR|WARNING|CHECK):(\w+):\s*(.*)$')
+
+
+def checkpatch(tree, rep, patches=None):
+    patches = patches or seriesmod.read_series()
+    allow = read_allow()
+    for p in patches:
+        name = os.path.basename(p)
+        out = run(['perl', os.path.join(tree, 'scripts', 'checkpatch.pl'),
+                   '--strict', '--show-types', '--terse', '--no-summary', p],
+                  cwd=tree, check=False, capture=True, step='checkpatch').stdout
+        bad = []
+        for line in out.splitlines():
+            m = _CP.match(line)
+            if not m:
+                continue
+            level, typ, msg = m.groups()
+            if any(fnmatch.fnmatch(name, g) and t == typ for g, t, _ in allow):
+                continue
+            bad.append(f'{level}:{typ}: {msg}')
+        rep.add('series', 'checkpatch', name, 'fail' if bad else 'pass', 0,
+                not bad, '; '.join(bad[:5]))
+        for b in bad:
+            log(f'checkpatch: {name}: {b}')
+
+
+def touched_objects(patches=None):
+    """Kernel objects (not tools/, not docs) built from files the series
+    touches: these get sparse and W=1."""
+    patches = patches or seriesmod.read_series()
+    objs = set()
+    for p in patches:
+        for line in open(p, errors='replace'):
+            m = re.match(r'^\+\+\+ b/(\S+\.c)$', line)
+            if m and not m.group(1).startswith(('tools/', 'Documentation/',
+                                                'scripts/', 'samples/')):
+                objs.add(m.group(1)[:-2] + '.o')
+    return sorted(objs)
+
+
+_WARN = re.compile(r'^(\S+?):\d+:\d+: (warning|error): (.*)$')
+
+
+def object_warnings(tree, obj):
+    """Warnings for one object with C=2 (sparse) and W=1; line numbers
+    dropped so that moved code does not count as new."""
+    p = run(make_args(tree, KBUILD, obj, extra=('C=2', 'W=1')),
+            env=BUILD_ENV, check=False, capture=True, step='sparse')
+    warns = set()
+    for line in p.stdout.splitlines():
+        m = _WARN.match(line)
+        if m:
+            warns.add(f'{m.group(1)}: {m.group(2)}: {m.group(3)}')
+    return warns, p.returncode
+
+
+class ObjectChecks:
+    """A build hook: collects warnings per kernel, compares on series."""
+
+    def __init__(self):
+        self.seen = {}
+
+    def __call__(self, label, tree, rep):
+        objs = touched_objects()
+        if not objs:
+            if label == 'series':
+                rep.add('series', 'sparse', '(no kernel object touched)',
+                        'skip', 0, True, 'the series touches no kernel C file')
+            return
+        for obj in objs:
+            warns, rc = object_warnings(tree, obj)
+            self.seen[(label, obj)] = warns
+            if label != 'series':
+                continue
+            new = warns - self.seen.get(('base', obj), set())
+            res = 'fail' if new or rc else 'pass'
+            rep.add('series', 'sparse', obj, res, 0, res == 'pass',
+                    '; '.join(sorted(new)[:5]) or
+                    f'{len(warns)} warning(s), none new against base')
+
+
+def shellcheck(rep):
+    files = sorted(glob.glob(os.path.join(ROOT, 'scripts', '*')) +
+                   [os.path.join(ROOT, '.ci', 'run')])
+    for f in files:
+        if not os.path.isfile(f):
+            continue
+        with open(f, errors='replace') as fh:
+            first = fh.readline()
+        if 'sh' not in first:
+            continue
+        p = subprocess.run(['shellcheck', '-x', f], capture_output=True,
+                           text=True)
+        rel = os.path.relpath(f, ROOT)
+        rep.add('series', 'shellcheck', rel,
+                'pass' if p.returncode == 0 else 'fail', 0,
+                p.returncode == 0, p.stdout.strip().splitlines()[0]
+                if p.returncode else '')

@@ -1,0 +1,87 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Shared pieces: paths, errors with exit codes, progress, subprocess."""
+
+import os
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.environ.get('MMWB_BUILD', os.path.join(ROOT, 'build'))
+
+# Exit codes, one per kind of failure, so that scripts and the workbench's
+# own tests can tell them apart.
+EXIT_UNEXPECTED = 1     # a test result differs from the plan's expectation
+EXIT_USAGE = 2          # bad command line or bad plan file
+EXIT_DEPS = 3           # a host tool is missing
+EXIT_BASE = 4           # base tree missing, broken or dirty
+EXIT_SERIES = 5         # a patch does not apply / export out of sync
+EXIT_BUILD = 6          # kernel or selftest build failed
+EXIT_GUEST = 7          # guest panicked, oopsed or warned
+EXIT_HANG = 8           # guest hung past the global timeout
+EXIT_CHECK = 9          # a static check failed
+
+_T0 = time.monotonic()
+
+
+class StepError(Exception):
+    """A failure of one step; names the step and the file concerned."""
+
+    def __init__(self, step, path, msg, code):
+        super().__init__(msg)
+        self.step = step
+        self.path = path
+        self.msg = msg
+        self.code = code
+
+    def __str__(self):
+        where = f'{self.path}: ' if self.path else ''
+        return f'mmwb: {self.step}: {where}{self.msg}'
+
+
+def elapsed():
+    return time.monotonic() - _T0
+
+
+def log(msg):
+    """Progress line with the elapsed time since the workbench started."""
+    m, s = divmod(int(elapsed()), 60)
+    print(f'[{m:3d}:{s:02d}] {msg}', flush=True)
+
+
+def run(cmd, cwd=None, env=None, check=True, capture=False, step='run',
+        timeout=None, stdout=None):
+    """Run a command; on failure raise StepError naming the step."""
+    full_env = dict(os.environ)
+    if env:
+        full_env.update(env)
+    if capture:
+        out = subprocess.PIPE
+    else:
+        out = stdout
+    try:
+        p = subprocess.run(cmd, cwd=cwd, env=full_env, stdout=out,
+                           stderr=subprocess.STDOUT if (capture or stdout) else None,
+                           text=True, timeout=timeout, check=False)
+    except FileNotFoundError as e:
+        raise StepError(step, cmd[0], f'cannot run: {e}', EXIT_DEPS)
+    if check and p.returncode != 0:
+        tail = ''
+        if capture and p.stdout:
+            tail = '\n' + '\n'.join(p.stdout.splitlines()[-30:])
+        raise StepError(step, cwd, f'command failed ({p.returncode}): '
+                        f'{" ".join(cmd)}{tail}', EXIT_BUILD)
+    return p
+
+
+def git(tree, *args, check=True, step='git'):
+    p = run(['git', '-C', tree, *args], capture=True, check=False, step=step)
+    if check and p.returncode != 0:
+        raise StepError(step, tree, f'git {" ".join(args)} failed:\n'
+                        f'{p.stdout.strip()}', EXIT_BASE)
+    return p.stdout.strip() if check else p
+
+
+def die(err):
+    print(str(err), file=sys.stderr, flush=True)
+    sys.exit(err.code)

@@ -1,0 +1,116 @@
+# SPDX-License-Identifier: GPL-2.0
+"""A minimal initramfs: static busybox, the test binaries with the shared
+libraries they need, and an init that runs the plan."""
+
+import os
+import shlex
+import shutil
+import subprocess
+
+from .common import StepError, EXIT_BUILD, EXIT_DEPS
+
+BUSYBOX = '/bin/busybox'
+# Markers on the test port (ttyS1); results.py and vm.py read them.
+BEGIN, END, DONE, BOOT = 'MMWB-BEGIN', 'MMWB-END', 'MMWB-DONE', 'MMWB-BOOT'
+
+
+def _libs(binary):
+    """Shared libraries (and the loader) a binary needs, from ldd."""
+    p = subprocess.run(['ldd', binary], capture_output=True, text=True)
+    out = set()
+    for line in p.stdout.splitlines():
+        parts = line.split()
+        for w in parts:
+            if w.startswith('/') and os.path.exists(w):
+                out.add(w)
+    return out
+
+
+def init_script(plan, tests_present):
+    """The guest's /init.  Test output goes to ttyS1 between markers;
+    markers also go to /dev/kmsg so the console shows which test ran."""
+    q = shlex.quote
+    lines = [
+        '#!/bin/sh',
+        'export PATH=/bin:/sbin:/usr/bin:/tests',
+        'mount -t proc proc /proc',
+        'mount -t sysfs sysfs /sys',
+        'mount -t devtmpfs devtmpfs /dev 2>/dev/null',
+        'mount -t debugfs debugfs /sys/kernel/debug',
+        'mount -t tmpfs tmpfs /tmp',
+        'mkdir -p /dev/shm /mnt/xfs && mount -t tmpfs tmpfs /dev/shm',
+        'exec 3>/dev/ttyS1',
+        'say() { echo "$*" >&3; echo "mmwb: $*" > /dev/kmsg; }',
+        'up() { cut -d" " -f1 /proc/uptime; }',
+        f'say {BOOT} $(up)',
+        '[ -b /dev/vda ] && mount -t xfs /dev/vda /mnt/xfs >&3 2>&3',
+        '[ -b /dev/vdb ] && swapon /dev/vdb >&3 2>&3',
+    ]
+    for cmd in plan.setup:
+        lines.append(f'( {cmd} ) >&3 2>&3 || say "MMWB-SETUP-FAILED" '
+                     f'{q(cmd)}')
+    for t in plan.tests:
+        if t.name not in tests_present:
+            lines.append(f'say {BEGIN} {t.name}; say {END} {t.name} '
+                         'rc=127 secs=0 missing')
+            continue
+        argv = ' '.join(q(a) for a in [f'/tests/{t.binary}', *t.args])
+        lines += [
+            f'say {BEGIN} {t.name}',
+            't0=$(up)',
+            f'(cd /tmp && timeout -s KILL {t.timeout} {argv}) </dev/null '
+            '>&3 2>&3',
+            'rc=$?',
+            f'say {END} {t.name} rc=$rc secs=$(awk "BEGIN{{print $(up)-$t0}}")',
+        ]
+    lines += [f'say {DONE}', 'sync', 'reboot -f', 'sleep 5', '']
+    return '\n'.join(lines)
+
+
+def build(dest, plan, bindir, init_override=None):
+    """Write dest (a newc cpio).  bindir holds the built test binaries.
+    Returns the set of plan test names whose binary is present."""
+    if not os.path.isfile(BUSYBOX):
+        raise StepError('initramfs', BUSYBOX, "static busybox missing; "
+                        "install with 'apt-get install busybox-static'",
+                        EXIT_DEPS)
+    root = dest + '.d'
+    shutil.rmtree(root, ignore_errors=True)
+    for d in ('bin', 'sbin', 'usr/bin', 'proc', 'sys', 'dev', 'tmp', 'tests',
+              'mnt', 'etc', 'lib', 'lib64'):
+        os.makedirs(os.path.join(root, d), exist_ok=True)
+    shutil.copy2(BUSYBOX, os.path.join(root, 'bin', 'busybox'))
+    applets = subprocess.run([BUSYBOX, '--list'], capture_output=True,
+                             text=True).stdout.split()
+    for a in applets:
+        if a != 'busybox':
+            os.symlink('busybox', os.path.join(root, 'bin', a))
+    present = set()
+    libs = set()
+    for t in plan.tests:
+        src = os.path.join(bindir, t.binary)
+        if os.path.isfile(src) and os.access(src, os.X_OK):
+            dst = os.path.join(root, 'tests', t.binary)
+            if not os.path.exists(dst):
+                shutil.copy2(src, dst)
+                libs |= _libs(src)
+            present.add(t.name)
+    for lib in libs:
+        dst = os.path.join(root, lib.lstrip('/'))
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        shutil.copy2(os.path.realpath(lib), dst)
+    init = os.path.join(root, 'init')
+    with open(init, 'w') as f:
+        f.write(init_override if init_override is not None
+                else init_script(plan, present))
+    os.chmod(init, 0o755)
+    with open(dest, 'wb') as out:
+        find = subprocess.Popen(['find', '.', '-print0'], cwd=root,
+                                stdout=subprocess.PIPE)
+        p = subprocess.run(['cpio', '--null', '-o', '-H', 'newc', '--quiet'],
+                           cwd=root, stdin=find.stdout, stdout=out)
+        find.wait()
+    if p.returncode != 0:
+        raise StepError('initramfs', dest, 'cpio failed', EXIT_BUILD)
+    shutil.rmtree(root, ignore_errors=True)
+    return present

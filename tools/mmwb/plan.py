@@ -1,0 +1,149 @@
+# SPDX-License-Identifier: GPL-2.0
+"""The test plan: a plain-text file in selftests/.
+
+    boot   <kernel command line words>
+    setup  <shell command run in the guest before any test>
+    test   <name> <timeout-s> <format> <binary> [args...]
+    expect <base|series|*> <test>[:<case glob>] <result> <reason...>
+
+Formats are the output parsers in results.py.  Unless an 'expect' line
+says otherwise, a case is expected to pass or to skip.
+"""
+
+import fnmatch
+import os
+import re
+import shlex
+from dataclasses import dataclass, field
+
+from .common import StepError, EXIT_USAGE
+
+KERNELS = ('base', 'series')
+RESULTS = ('pass', 'fail', 'skip', 'xfail', 'error')
+
+
+@dataclass
+class Test:
+    name: str
+    timeout: int
+    fmt: str
+    binary: str
+    args: list
+    line: int
+
+
+@dataclass
+class Expect:
+    kernel: str
+    test: str
+    case: str
+    result: str
+    reason: str
+    line: int
+
+
+@dataclass
+class Plan:
+    path: str
+    boot: list = field(default_factory=list)
+    setup: list = field(default_factory=list)
+    tests: list = field(default_factory=list)
+    expects: list = field(default_factory=list)
+
+    def test(self, name):
+        for t in self.tests:
+            if t.name == name:
+                return t
+        return None
+
+    def expectation(self, kernel, test, case):
+        """(result, reason) the plan expects, or (None, None) for the
+        default of pass-or-skip.  The last matching line wins."""
+        found = (None, None)
+        for e in self.expects:
+            if e.kernel not in ('*', kernel) or e.test != test:
+                continue
+            if fnmatch.fnmatchcase(case, e.case):
+                found = (e.result, e.reason)
+        return found
+
+    def total_timeout(self, boot_margin=180):
+        return sum(t.timeout for t in self.tests) + boot_margin
+
+
+def parse(path, formats, known_binaries=None):
+    """Parse and validate; every error names the file and line."""
+    def err(n, msg):
+        raise StepError('plan', f'{path}:{n}', msg, EXIT_USAGE)
+
+    try:
+        text = open(path).read()
+    except OSError as e:
+        raise StepError('plan', path, f'cannot read: {e}', EXIT_USAGE)
+    plan = Plan(path=path)
+    for n, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith('#'):
+            continue
+        kw, _, rest = line.partition(' ')
+        rest = rest.strip()
+        if kw == 'boot':
+            plan.boot += shlex.split(rest)
+        elif kw == 'setup':
+            plan.setup.append(rest)
+        elif kw == 'test':
+            w = shlex.split(rest)
+            if len(w) < 4:
+                err(n, 'test needs <name> <timeout> <format> <binary>')
+            name, tmo, fmt, binary, *args = w
+            if not re.match(r'^[\w.+-]+$', name):
+                err(n, f'bad test name {name!r}')
+            if plan.test(name):
+                err(n, f'test {name} is named twice')
+            if not tmo.isdigit() or int(tmo) <= 0:
+                err(n, f'timeout {tmo!r} is not a positive number of seconds')
+            if fmt not in formats:
+                err(n, f'unknown format {fmt!r} (known: '
+                    f'{", ".join(sorted(formats))})')
+            if known_binaries is not None and binary not in known_binaries:
+                err(n, f'no test {binary!r} in the mm kselftests')
+            plan.tests.append(Test(name, int(tmo), fmt, binary, args, n))
+        elif kw == 'expect':
+            w = rest.split(None, 3)
+            if len(w) < 4:
+                err(n, 'expect needs <kernel> <test>[:<case>] <result> '
+                    '<reason>: every expectation says why')
+            kernel, target, result, reason = w
+            if kernel not in KERNELS + ('*',):
+                err(n, f'kernel {kernel!r} is not base, series or *')
+            if result not in RESULTS:
+                err(n, f'result {result!r} is not one of {", ".join(RESULTS)}')
+            test, _, case = target.partition(':')
+            plan.expects.append(Expect(kernel, test, case or '*', result,
+                                       reason, n))
+        else:
+            err(n, f'unknown keyword {kw!r}')
+    if not plan.tests:
+        raise StepError('plan', path, 'no tests in the plan', EXIT_USAGE)
+    for e in plan.expects:
+        if not plan.test(e.test) and e.test not in ('console',):
+            err(e.line, f'expect names test {e.test!r}, which the plan '
+                'does not run')
+    return plan
+
+
+def mm_selftests(tree):
+    """Names the mm kselftest Makefile can build or ships as scripts."""
+    d = os.path.join(tree, 'tools', 'testing', 'selftests', 'mm')
+    names = set()
+    try:
+        mk = open(os.path.join(d, 'Makefile')).read()
+    except OSError:
+        return names
+    for m in re.finditer(r'^TEST_(?:GEN_)?(?:FILES|PROGS)\s*[+:]?=\s*(.+)$',
+                         mk, re.M):
+        names.update(x for x in m.group(1).split() if not x.startswith('$'))
+    for f in os.listdir(d):
+        if f.endswith('.sh'):
+            names.add(f)
+    return names

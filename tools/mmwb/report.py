@@ -1,0 +1,118 @@
+# SPDX-License-Identifier: GPL-2.0
+"""results.tsv, metrics.tsv and the human summary, base vs series."""
+
+import os
+from collections import OrderedDict, defaultdict
+from dataclasses import dataclass
+
+from .common import BUILD
+
+REPORT = os.path.join(BUILD, 'report')
+KERNELS = ('base', 'series')
+
+
+@dataclass
+class Row:
+    kernel: str
+    suite: str
+    case: str
+    result: str
+    seconds: float
+    expected: bool
+    detail: str
+
+
+def _clean(s):
+    return ' '.join(str(s).replace('\t', ' ').split())
+
+
+class Report:
+    def __init__(self):
+        self.rows = []
+        self.metrics = OrderedDict()
+
+    def add(self, kernel, suite, case, result, seconds=0.0, expected=True,
+            detail=''):
+        self.rows.append(Row(kernel, suite, _clean(case), result,
+                             float(seconds or 0), expected, _clean(detail)))
+
+    def metric(self, name, kernel, value, unit):
+        m = self.metrics.setdefault(name, {'unit': unit})
+        m[kernel] = value
+
+    def unexpected(self):
+        return [r for r in self.rows if not r.expected]
+
+    def counts(self, kernel='series'):
+        c = defaultdict(int)
+        for r in self.rows:
+            if r.kernel == kernel:
+                c[r.result] += 1
+        return (c['pass'] + c['xfail'], c['fail'] + c['error'], c['skip'])
+
+    def write(self, outdir=REPORT):
+        os.makedirs(outdir, exist_ok=True)
+        with open(os.path.join(outdir, 'results.tsv'), 'w') as f:
+            f.write('kernel\tsuite\tcase\tresult\tseconds\n')
+            for r in self.rows:
+                f.write(f'{r.kernel}\t{r.suite}\t{r.case}\t{r.result}\t'
+                        f'{r.seconds:.2f}\n')
+        with open(os.path.join(outdir, 'metrics.tsv'), 'w') as f:
+            f.write('metric\tbase\tseries\tunit\n')
+            for name, m in self.metrics.items():
+                vals = [_fmt(m.get(k)) for k in KERNELS]
+                f.write(f'{name}\t{vals[0]}\t{vals[1]}\t{m["unit"]}\n')
+        text = self.summary()
+        with open(os.path.join(outdir, 'summary.txt'), 'w') as f:
+            f.write(text)
+        return text
+
+    def summary(self):
+        per = OrderedDict()
+        for r in self.rows:
+            per.setdefault(r.suite, {k: defaultdict(int) for k in KERNELS})
+            per[r.suite][r.kernel][r.result] += 1
+        out = ['A/B summary (pass/fail/skip/xfail/error); '
+               "'*' marks a suite whose results differ between kernels", '']
+        out.append(f'{"suite":<24} {"base":<22} {"series":<22}')
+        for suite, ks in per.items():
+            cells = []
+            for k in KERNELS:
+                c = ks[k]
+                if sum(c.values()):
+                    cells.append('/'.join(str(c[x]) for x in
+                                          ('pass', 'fail', 'skip', 'xfail',
+                                           'error')))
+                else:
+                    cells.append('-')
+            mark = '*' if cells[0] != cells[1] and '-' not in cells else ' '
+            out.append(f'{suite:<24} {cells[0]:<22} {cells[1]:<22} {mark}')
+        # Cases whose result differs between the kernels.
+        res = defaultdict(dict)
+        for r in self.rows:
+            res[(r.suite, r.case)][r.kernel] = r.result
+        diff = [(s, c, v) for (s, c), v in res.items()
+                if len(v) == 2 and v['base'] != v['series']]
+        if diff:
+            out += ['', 'Differences base -> series:']
+            for s, c, v in diff:
+                out.append(f'  * {s}: {c}: {v["base"]} -> {v["series"]}')
+        if self.metrics:
+            out += ['', f'{"metric":<36} {"base":>12} {"series":>12}  unit']
+            for name, m in self.metrics.items():
+                out.append(f'{name:<36} {_fmt(m.get("base")):>12} '
+                           f'{_fmt(m.get("series")):>12}  {m["unit"]}')
+        bad = self.unexpected()
+        out += ['', f'Unexpected results: {len(bad)}']
+        for r in bad:
+            out.append(f'  ! {r.kernel} {r.suite}: {r.case}: {r.result}'
+                       + (f' ({r.detail})' if r.detail else ''))
+        return '\n'.join(out) + '\n'
+
+
+def _fmt(v):
+    if v is None:
+        return '-'
+    if isinstance(v, float):
+        return f'{v:.1f}'
+    return str(v)

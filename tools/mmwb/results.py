@@ -1,0 +1,138 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Test output parsers (one per output format, as data) and the
+classification of a test's cases against the plan."""
+
+import re
+from dataclasses import dataclass
+
+ANSI = re.compile(r'\x1b\[[0-9;]*m')
+
+
+@dataclass
+class Case:
+    name: str
+    result: str         # pass fail skip xfail error
+    detail: str = ''
+
+
+def _dedup(cases):
+    seen = {}
+    for c in cases:
+        k = seen.get(c.name, 0)
+        seen[c.name] = k + 1
+        if k:
+            c.name = f'{c.name} #{k + 1}'
+    return cases
+
+
+_KTAP = re.compile(r'^(not ok|ok)\s+(\d+)\s*(?:-\s*)?(.*?)'
+                   r'(?:\s*#\s*(SKIP|XFAIL|TODO)\b\s*(.*))?$')
+
+
+def parse_ktap(text):
+    """Top-level KTAP/TAP result lines as printed by kselftest.h and
+    kselftest_harness.h; 'Bail out!' becomes an error case."""
+    cases = []
+    for line in text.splitlines():
+        line = line.rstrip('\r')
+        m = _KTAP.match(line)
+        if m:
+            ok, num, desc, directive, why = m.groups()
+            desc = desc.strip() or f'#{num} {why or ""}'.strip()
+            if directive == 'SKIP':
+                res = 'skip'
+            elif directive == 'XFAIL':
+                res = 'xfail'
+            else:
+                res = 'pass' if ok == 'ok' else 'fail'
+            cases.append(Case(desc, res, (why or '').strip()))
+        elif line.startswith('Bail out!'):
+            cases.append(Case('bail out', 'error', line[9:].strip()))
+    return _dedup(cases)
+
+
+_UFFD = re.compile(r'^Testing (.+?)\.\.\. (done|failed|skipped)'
+                   r'(?: \[reason: (.*)\])?$')
+
+
+def parse_uffd(text):
+    """uffd-unit-tests: 'Testing <name>... done|failed|skipped [reason]'."""
+    res = {'done': 'pass', 'failed': 'fail', 'skipped': 'skip'}
+    cases = []
+    for line in text.splitlines():
+        m = _UFFD.match(line.strip())
+        if m:
+            cases.append(Case(m.group(1), res[m.group(2)], m.group(3) or ''))
+    return _dedup(cases)
+
+
+_DOTS = re.compile(r'^(.+?)\.\.\.+\s*(OK|Fail\b.*|Skip\b.*|Timeout)\s*$')
+
+
+def parse_dots(text):
+    """khugepaged style: '<what>... OK' / '... Fail: why' / '... Skip'.
+    Cases are prefixed with the last 'Run test: <name> (<ctx>)' header."""
+    cases = []
+    prefix = ''
+    for line in ANSI.sub('', text).splitlines():
+        line = line.strip()
+        m = re.match(r'^Run test: (.+)$', line)
+        if m:
+            prefix = m.group(1).strip() + ': '
+            continue
+        m = _DOTS.match(line)
+        if not m:
+            continue
+        what, verdict = m.group(1).rstrip('.'), m.group(2)
+        if verdict == 'OK':
+            res = 'pass'
+        elif verdict.startswith('Skip'):
+            res = 'skip'
+        else:
+            res = 'fail'
+        # Progress dots from the khugepaged wait loop stay out of names.
+        cases.append(Case(prefix + what.rstrip('.'), res, verdict))
+    return _dedup(cases)
+
+
+def parse_exit(text):
+    return []
+
+
+FORMATS = {
+    'ktap': parse_ktap,
+    'uffd': parse_uffd,
+    'dots': parse_dots,
+    'exit': parse_exit,
+}
+
+KSFT_SKIP = 4
+
+
+def classify(test, rc, secs, output, timed_out=False, built=True):
+    """All cases of one test run; the exit status adds a case whenever
+    the parsed cases do not already account for it."""
+    if not built:
+        return [Case(test.name, 'error', 'binary not built')]
+    cases = FORMATS[test.fmt](output)
+    if timed_out:
+        cases.append(Case(test.name, 'error',
+                          f'timed out after {test.timeout} s'))
+    elif rc == KSFT_SKIP and not cases:
+        reason = output.strip().splitlines()[-1] if output.strip() else ''
+        cases.append(Case(test.name, 'skip', reason[:200]))
+    elif rc not in (0, KSFT_SKIP) and not any(
+            c.result in ('fail', 'error') for c in cases):
+        cases.append(Case(test.name, 'fail', f'exit status {rc}'))
+    elif rc == 0 and not cases:
+        cases.append(Case(test.name, 'pass', 'exit status 0'))
+    return cases
+
+
+def judge(result, expected):
+    """(recorded result, is_expected).  An expected fail is an xfail."""
+    if expected is None:
+        return result, result in ('pass', 'skip', 'xfail')
+    if expected == 'fail' and result == 'fail':
+        return 'xfail', True
+    return result, result == expected

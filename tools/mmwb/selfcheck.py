@@ -1,0 +1,196 @@
+# SPDX-License-Identifier: GPL-2.0
+"""The README test command: the workbench's own tests, static checks and
+the A/B run, all as rows of one report."""
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+from .common import ROOT, BUILD, StepError, log
+from . import ab, base, checks, deps, report, series
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def mmwb(*args, env=None, timeout=600):
+    """Run the CLI as a user would; (exit code, output)."""
+    e = dict(os.environ, PYTHONPATH=os.path.dirname(HERE))
+    e.update(env or {})
+    p = subprocess.run([sys.executable, '-m', 'mmwb', *args], env=e,
+                       capture_output=True, text=True, timeout=timeout)
+    return p.returncode, p.stdout + p.stderr
+
+
+def unit_tests(rep):
+    suite = unittest.defaultTestLoader.discover(os.path.join(HERE, 'tests'),
+                                                top_level_dir=os.path.dirname(HERE))
+    res = unittest.TestResult()
+    t0 = time.monotonic()
+    suite.run(res)
+    bad = {t.id(): tb for t, tb in res.failures + res.errors}
+    skipped = {t.id(): why for t, why in res.skipped}
+
+    def walk(s):
+        for t in s:
+            if isinstance(t, unittest.TestSuite):
+                yield from walk(t)
+            else:
+                yield t
+    for t in walk(suite):
+        tid = t.id()
+        if tid in bad:
+            rep.add('series', 'workbench-unit', tid, 'fail', 0, False,
+                    bad[tid].strip().splitlines()[-1])
+            print(bad[tid], file=sys.stderr)
+        elif tid in skipped:
+            rep.add('series', 'workbench-unit', tid, 'skip', 0, True,
+                    skipped[tid])
+        else:
+            rep.add('series', 'workbench-unit', tid, 'pass', 0)
+    log(f'unit: {res.testsRun} tests in {time.monotonic() - t0:.1f} s, '
+        f'{len(bad)} failed')
+
+
+def expect_exit(rep, case, code, needle, args, **kw):
+    """One failure-mode case: the CLI must exit with code and say needle."""
+    t0 = time.monotonic()
+    rc, out = mmwb(*args, **kw)
+    ok = rc == code and needle in out
+    detail = '' if ok else (f'exit {rc} (want {code}); output: '
+                            + ' | '.join(out.strip().splitlines()[-4:]))
+    rep.add('series', 'workbench', case, 'pass' if ok else 'fail',
+            time.monotonic() - t0, ok, detail)
+    log(f'workbench: {case}: {"ok" if ok else "FAILED " + detail}')
+
+
+def _tiny_tree(d):
+    """A small git repo tagged like the base, for series failure tests."""
+    run = lambda *a: subprocess.run(['git', '-C', d, *a], check=True,
+                                    capture_output=True)
+    os.makedirs(d)
+    run('init', '-q', '-b', 'base')
+    run('config', 'user.name', 'mm-series')
+    run('config', 'user.email', 'mm-series@example.invalid')
+    with open(os.path.join(d, 'hello.c'), 'w') as f:
+        f.write('int a;\nint b;\nint c;\n')
+    run('add', '.')
+    run('commit', '-q', '-m', 'base')
+    run('tag', base.BASE_TAG)
+
+
+BROKEN_PATCH = """From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001
+From: mm-series <mm-series@example.invalid>
+Date: Wed, 1 Jan 2025 00:00:00 +0000
+Subject: [PATCH] hello: change a line that is not there
+
+Signed-off-by: mm-series <mm-series@example.invalid>
+---
+ hello.c | 2 +-
+ 1 file changed, 1 insertion(+), 1 deletion(-)
+
+diff --git a/hello.c b/hello.c
+--- a/hello.c
++++ b/hello.c
+@@ -1,3 +1,3 @@
+ int a;
+-int x;
++int y;
+ int c;
+"""
+
+
+def host_failure_tests(rep):
+    """Failure modes that need no kernel build."""
+    tmp = tempfile.mkdtemp(prefix='mmwb-selftest-')
+    tree = os.path.join(tmp, 'tree')
+    _tiny_tree(tree)
+    pdir = os.path.join(tmp, 'patches')
+    os.makedirs(pdir)
+    with open(os.path.join(pdir, '0001-broken.patch'), 'w') as f:
+        f.write(BROKEN_PATCH)
+    with open(os.path.join(tmp, 'series'), 'w') as f:
+        f.write('0001-broken.patch\n')
+    expect_exit(rep, 'broken patch names file and hunk', 5, 'int x;',
+                ['--tree', tree, 'apply', '--series',
+                 os.path.join(tmp, 'series'), '--patches', pdir])
+    rc, out = mmwb('--tree', tree, 'apply', '--series',
+                   os.path.join(tmp, 'series'), '--patches', pdir)
+    ok = '0001-broken.patch' in out and 'hello.c' in out
+    rep.add('series', 'workbench', 'broken patch output names the patch '
+            'file and the target file', 'pass' if ok else 'fail', 0, ok,
+            '' if ok else out[-300:])
+    with open(os.path.join(tmp, 'series2'), 'w') as f:
+        f.write('0009-missing.patch\n')
+    expect_exit(rep, 'series naming a missing patch', 5, '0009-missing.patch',
+                ['--tree', tree, 'apply', '--series',
+                 os.path.join(tmp, 'series2'), '--patches', pdir])
+    with open(os.path.join(tree, 'hello.c'), 'a') as f:
+        f.write('int uncommitted;\n')
+    expect_exit(rep, 'dirty kernel tree is refused, not discarded', 4,
+                'uncommitted changes', ['--tree', tree, 'apply', '--series',
+                                        os.path.join(tmp, 'series'),
+                                        '--patches', pdir])
+    with open(os.path.join(tree, 'hello.c')) as f:
+        kept = 'int uncommitted;' in f.read()
+    rep.add('series', 'workbench', 'dirty kernel tree keeps its change',
+            'pass' if kept else 'fail', 0, kept)
+    expect_exit(rep, 'missing base tarball', 4, 'apt-get install',
+                ['--tree', os.path.join(tmp, 'nobase'), 'base'],
+                env={'MMWB_TARBALL': os.path.join(tmp, 'none.tar.xz')})
+    plan = os.path.join(tmp, 'bad.plan')
+    with open(plan, 'w') as f:
+        f.write('test nosuch 10 ktap no_such_selftest\n')
+    expect_exit(rep, 'plan naming a missing test', 2, 'bad.plan:1',
+                ['run', '--plan', plan])
+    with open(plan, 'w') as f:
+        f.write('test cow ten ktap cow\n')
+    expect_exit(rep, 'plan with a bad timeout', 2, 'bad.plan:1',
+                ['run', '--plan', plan])
+    subprocess.run(['rm', '-rf', tmp])
+
+
+def guest_failure_tests(rep, kernel):
+    """A guest that panics and one that hangs, on the series kernel."""
+    tmp = tempfile.mkdtemp(prefix='mmwb-guest-', dir=BUILD)
+    init = os.path.join(tmp, 'panic-init')
+    with open(init, 'w') as f:
+        f.write('#!/bin/sh\necho "init exits on purpose"\nexit 1\n')
+    expect_exit(rep, 'guest panic fails the run with the excerpt', 7,
+                'Kernel panic', ['boot', '--kernel', kernel, '--init', init,
+                                 '--timeout', '120', '--workdir',
+                                 os.path.join(tmp, 'panic')])
+    init = os.path.join(tmp, 'hang-init')
+    with open(init, 'w') as f:
+        f.write('#!/bin/sh\nwhile :; do sleep 1; done\n')
+    expect_exit(rep, 'hung guest is killed at the global timeout', 8,
+                'guest hung', ['boot', '--kernel', kernel, '--init', init,
+                               '--timeout', '30', '--workdir',
+                               os.path.join(tmp, 'hang')])
+    subprocess.run(['rm', '-rf', tmp])
+
+
+def main(a):
+    from .__main__ import finish
+    t0 = time.monotonic()
+    deps.ensure()
+    rep = report.Report()
+    unit_tests(rep)
+    checks.shellcheck(rep)
+    host_failure_tests(rep)
+    errors = []
+    try:
+        base.ensure()
+        checks.checkpatch(base.TREE, rep)
+        ok, out = series.check_quilt()
+        rep.add('series', 'quilt', 'quilt push -a', 'pass' if ok else 'fail',
+                0, ok, '' if ok else out.strip().splitlines()[-1])
+        errors = ab.ab(rep, plan_path=a.plan, hooks=[checks.ObjectChecks()])
+        guest_failure_tests(rep, os.path.join(ab.OUT, 'series', 'bzImage'))
+    except StepError as e:
+        errors.append(e)
+    rep.metric('test_command_seconds', 'series',
+               round(time.monotonic() - t0, 1), 's')
+    finish(rep, errors)

@@ -1,0 +1,208 @@
+# SPDX-License-Identifier: GPL-2.0
+"""The workbench's parsers against recorded output (test_data/)."""
+
+import os
+import tempfile
+import unittest
+
+from mmwb import plan, report, results, vm
+from mmwb.common import StepError
+
+DATA = os.path.join(os.path.dirname(__file__), 'test_data')
+
+
+def data(name):
+    with open(os.path.join(DATA, name), errors='replace') as f:
+        return f.read()
+
+
+class KtapTest(unittest.TestCase):
+    def test_kselftest_h(self):
+        text = ('TAP version 13\n1..4\n# [RUN] something\n'
+                'ok 1 first case\nnot ok 2 second case\n'
+                'ok 3 # SKIP no hugetlb\nok 4 fourth # XFAIL known\n'
+                '# Totals: pass:1 fail:1 xfail:1 xpass:0 skip:1 error:0\n')
+        got = [(c.name, c.result) for c in results.parse_ktap(text)]
+        self.assertEqual(got, [('first case', 'pass'),
+                               ('second case', 'fail'),
+                               ('#3 no hugetlb', 'skip'),
+                               ('fourth', 'xfail')])
+
+    def test_nested_harness_lines_ignored(self):
+        text = ('TAP version 13\n1..1\n# Starting 1 tests from 1 test cases.\n'
+                '#  RUN           hmm.hmm_device_private.open_close ...\n'
+                '#            OK  hmm.hmm_device_private.open_close\n'
+                'ok 1 hmm.hmm_device_private.open_close\n'
+                '    ok 1 nested should not count\n')
+        got = results.parse_ktap(text)
+        self.assertEqual([(c.name, c.result) for c in got],
+                         [('hmm.hmm_device_private.open_close', 'pass')])
+
+    def test_bail_out(self):
+        got = results.parse_ktap('1..3\nok 1 a\nBail out! mmap failed\n')
+        self.assertEqual(got[-1].result, 'error')
+
+    def test_duplicates_get_numbered(self):
+        got = results.parse_ktap('ok 1 x\nok 2 x\n')
+        self.assertEqual([c.name for c in got], ['x', 'x #2'])
+
+    def test_recorded(self):
+        for name in sorted(os.listdir(DATA)):
+            if not name.endswith('.ktap'):
+                continue
+            with self.subTest(name=name):
+                text = data(name)
+                cases = results.parse_ktap(text)
+                want = sum(1 for line in text.splitlines()
+                           if line.startswith(('ok ', 'not ok ')))
+                self.assertEqual(len(cases), want)
+                self.assertTrue(cases)
+
+
+class OtherFormatsTest(unittest.TestCase):
+    def test_uffd(self):
+        text = ('Testing register-ioctls on anon... done\n'
+                'Testing wp-unpopulated on anon... failed [reason: bad]\n'
+                'Testing zeropage on hugetlb... skipped [reason: no pages]\n')
+        got = [(c.name, c.result) for c in results.parse_uffd(text)]
+        self.assertEqual(got, [('register-ioctls on anon', 'pass'),
+                               ('wp-unpopulated on anon', 'fail'),
+                               ('zeropage on hugetlb', 'skip')])
+
+    def test_dots(self):
+        text = ('\nRun test: collapse_full (khugepaged:anon)\n'
+                'Collapse multiple fully populated PTE table.... '
+                '\x1b[32mOK\x1b[0m\n'
+                'Run test: collapse_empty (madvise:anon)\n'
+                'Do not collapse empty PTE table... \x1b[31mFail\x1b[0m\n')
+        got = [(c.name, c.result) for c in results.parse_dots(text)]
+        self.assertEqual(got, [
+            ('collapse_full (khugepaged:anon): Collapse multiple fully '
+             'populated PTE table', 'pass'),
+            ('collapse_empty (madvise:anon): Do not collapse empty PTE '
+             'table', 'fail')])
+
+
+class ClassifyTest(unittest.TestCase):
+    T = plan.Test('t', 10, 'ktap', 't', [], 1)
+
+    def test_exit_status_counts_when_cases_do_not(self):
+        got = results.classify(self.T, 1, 1, 'ok 1 a\n')
+        self.assertEqual(got[-1].result, 'fail')
+
+    def test_skip_exit(self):
+        got = results.classify(self.T, 4, 1, 'no hugetlb pages\n')
+        self.assertEqual([(c.result, c.detail) for c in got],
+                         [('skip', 'no hugetlb pages')])
+
+    def test_timeout_is_error(self):
+        got = results.classify(self.T, 137, 10, 'ok 1 a\n', timed_out=True)
+        self.assertEqual(got[-1].result, 'error')
+
+    def test_not_built(self):
+        got = results.classify(self.T, None, 0, '', built=False)
+        self.assertEqual(got[0].result, 'error')
+
+    def test_judge(self):
+        self.assertEqual(results.judge('pass', None), ('pass', True))
+        self.assertEqual(results.judge('skip', None), ('skip', True))
+        self.assertEqual(results.judge('fail', None), ('fail', False))
+        self.assertEqual(results.judge('fail', 'fail'), ('xfail', True))
+        self.assertEqual(results.judge('pass', 'fail'), ('pass', False))
+        self.assertEqual(results.judge('error', 'error'), ('error', True))
+
+
+class PlanTest(unittest.TestCase):
+    def parse(self, text, known=None):
+        with tempfile.NamedTemporaryFile('w', suffix='.plan',
+                                         delete=False) as f:
+            f.write(text)
+        try:
+            return plan.parse(f.name, results.FORMATS, known)
+        finally:
+            os.unlink(f.name)
+
+    def test_real_plan_parses(self):
+        root = os.path.dirname(os.path.dirname(os.path.dirname(
+            os.path.dirname(os.path.abspath(__file__)))))
+        p = plan.parse(os.path.join(root, 'selftests', 'mm.plan'),
+                       results.FORMATS)
+        self.assertTrue(p.test('cow'))
+        self.assertEqual(p.expectation('base', 'khugepaged', 'khugepaged')[0],
+                         'error')
+        self.assertEqual(p.expectation('series', 'khugepaged', 'x'),
+                         (None, None))
+
+    def test_errors_name_the_line(self):
+        bad = ['test a 10 nosuchformat a\n', 'test a 0 ktap a\n',
+               'frob\n', 'test a 10 ktap a\ntest a 10 ktap a\n',
+               'test a 10 ktap a\nexpect base a fail\n',
+               'test a 10 ktap a\nexpect base b fail why\n',
+               'test a 10 ktap a\nexpect other a fail why\n']
+        for text in bad:
+            with self.subTest(text=text):
+                with self.assertRaises(StepError) as cm:
+                    self.parse(text)
+                self.assertIn('.plan:', str(cm.exception))
+                self.assertEqual(cm.exception.code, 2)
+
+    def test_unknown_binary(self):
+        with self.assertRaises(StepError):
+            self.parse('test a 10 ktap nosuch\n', known={'cow'})
+
+    def test_last_expect_wins(self):
+        p = self.parse('test a 10 ktap a\nexpect * a fail all\n'
+                       'expect series a:good* pass fixed\n')
+        self.assertEqual(p.expectation('base', 'a', 'good one')[0], 'fail')
+        self.assertEqual(p.expectation('series', 'a', 'good one')[0], 'pass')
+        self.assertEqual(p.expectation('series', 'a', 'bad')[0], 'fail')
+
+
+class ConsoleTest(unittest.TestCase):
+    def test_recorded_panic(self):
+        found = vm.scan_console(data('console-panic.log'))
+        self.assertEqual(found[0][0], 'panic')
+
+    def test_clean_console(self):
+        self.assertEqual(vm.scan_console(data('console-clean.log')), [])
+
+    def test_warning_excerpt(self):
+        text = ('[ 1.0] ok\n[ 2.0] WARNING: CPU: 0 PID: 1 at mm/gup.c:1 x\n'
+                '[ 2.1] Call Trace:\n')
+        found = vm.scan_console(text)
+        self.assertEqual(found[0][0], 'warning')
+        self.assertIn('Call Trace', found[0][1])
+
+    def test_testlog(self):
+        text = ('MMWB-BOOT 6.50\nMMWB-BEGIN cow\nok 1 a\n'
+                'MMWB-END cow rc=0 secs=3.5\nMMWB-BEGIN gup\npartial\n')
+        outs, boot, done = vm.parse_testlog(text)
+        self.assertEqual(boot, 6.5)
+        self.assertFalse(done)
+        self.assertEqual(outs['cow'], (0, 3.5, 'ok 1 a'))
+        self.assertEqual(outs['gup'][0], None)
+
+
+class ReportTest(unittest.TestCase):
+    def test_tsv_and_counts(self):
+        r = report.Report()
+        r.add('base', 'cow', 'a', 'pass', 1)
+        r.add('series', 'cow', 'a', 'fail', 1, expected=False)
+        r.add('series', 'cow', 'b\tc', 'skip', 0)
+        r.metric('build_seconds', 'base', 10.0, 's')
+        with tempfile.TemporaryDirectory() as d:
+            text = r.write(d)
+            with open(os.path.join(d, 'results.tsv')) as f:
+                lines = f.read().splitlines()
+            with open(os.path.join(d, 'metrics.tsv')) as f:
+                mlines = f.read().splitlines()
+        self.assertEqual(lines[0], 'kernel\tsuite\tcase\tresult\tseconds')
+        self.assertEqual(lines[3], 'series\tcow\tb c\tskip\t0.00')
+        self.assertEqual(mlines[1], 'build_seconds\t10.0\t-\ts')
+        self.assertEqual(r.counts('series'), (0, 1, 1))
+        self.assertIn('* cow: a: pass -> fail', text)
+        self.assertIn('Unexpected results: 1', text)
+
+
+if __name__ == '__main__':
+    unittest.main()

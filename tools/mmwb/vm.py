@@ -1,0 +1,208 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Boot a kernel under QEMU, run the plan's init, collect the logs."""
+
+import os
+import re
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass, field
+
+from .common import BUILD, StepError, EXIT_DEPS, log
+from . import initramfs as irfs
+
+QEMU = 'qemu-system-x86_64'
+MEM = '4G'
+SMP = '2'
+# 2 MiB and 1 GiB huge pages are reserved at boot; two fake NUMA nodes
+# give the migration tests somewhere to go.
+BASE_CMDLINE = ['console=ttyS0', 'panic=-1', 'numa=fake=2',
+                'hugepagesz=1G', 'hugepages=2', 'hugepagesz=2M',
+                'hugepages=128', 'default_hugepagesz=2M',
+                'transparent_hugepage=madvise', 'printk.time=1']
+# What in a console log means the kernel went wrong.
+SPLATS = [
+    ('panic', re.compile(r'Kernel panic - not syncing')),
+    ('oops', re.compile(r'\bOops\b|general protection fault')),
+    ('bug', re.compile(r'\bBUG:|kernel BUG at')),
+    ('warning', re.compile(r'WARNING:')),
+    ('lockdep', re.compile(r'possible (recursive|circular) locking|'
+                           r'inconsistent lock state|lock held when returning')),
+    ('kasan', re.compile(r'KASAN:')),
+    ('ubsan', re.compile(r'UBSAN:')),
+]
+ACCEL_CACHE = os.path.join(BUILD, 'accel')
+
+
+@dataclass
+class Run:
+    console: str            # path of the console log
+    testlog: str            # path of the test port log
+    wall: float = 0.0
+    hung: bool = False
+    boot_secs: float = None  # guest uptime when init started
+    done: bool = False
+    splats: list = field(default_factory=list)
+    outputs: dict = field(default_factory=dict)  # test -> (rc, secs, text)
+
+
+def disks(workdir):
+    """An XFS disk (large folio page cache) and a swap disk, made once."""
+    xfs = os.path.join(workdir, 'xfs.img')
+    swap = os.path.join(workdir, 'swap.img')
+    os.makedirs(workdir, exist_ok=True)
+    if not os.path.exists(xfs):
+        with open(xfs + '.tmp', 'wb') as f:
+            f.truncate(1 << 30)
+        subprocess.run(['mkfs.xfs', '-q', '-f', xfs + '.tmp'], check=True)
+        os.rename(xfs + '.tmp', xfs)
+    if not os.path.exists(swap):
+        with open(swap + '.tmp', 'wb') as f:
+            f.truncate(512 << 20)
+        subprocess.run(['mkswap', swap + '.tmp'], check=True,
+                       stdout=subprocess.DEVNULL)
+        os.rename(swap + '.tmp', swap)
+    return [xfs, swap]
+
+
+def accel(kernel):
+    """'kvm' when KVM really boots a kernel here, else 'tcg'.  /dev/kvm can
+    exist and still hang, so a short probe boot decides; cached."""
+    forced = os.environ.get('MMWB_ACCEL')
+    if forced:
+        return forced
+    if os.path.exists(ACCEL_CACHE):
+        return open(ACCEL_CACHE).read().strip()
+    result = 'tcg'
+    if os.access('/dev/kvm', os.R_OK | os.W_OK):
+        try:
+            p = subprocess.run(
+                [QEMU, '-accel', 'kvm', '-cpu', 'host', '-m', '256M',
+                 '-nodefaults', '-display', 'none', '-no-reboot',
+                 '-serial', 'stdio', '-kernel', kernel,
+                 '-append', 'console=ttyS0 panic=-1 rdinit=/nonexistent'],
+                capture_output=True, text=True, timeout=20)
+            if 'Linux version' in p.stdout:
+                result = 'kvm'
+        except subprocess.TimeoutExpired:
+            pass
+    os.makedirs(BUILD, exist_ok=True)
+    with open(ACCEL_CACHE, 'w') as f:
+        f.write(result + '\n')
+    log(f'vm: accelerator {result}')
+    return result
+
+
+def qemu_cmd(kernel, initrd, console, testlog, drives, cmdline, acc):
+    if acc == 'kvm':
+        a = ['-accel', 'kvm', '-cpu', 'host']
+    else:
+        a = ['-accel', 'tcg,thread=multi', '-cpu', 'max']
+    cmd = [QEMU, *a, '-m', MEM, '-smp', SMP, '-nodefaults', '-display',
+           'none', '-no-reboot', '-kernel', kernel, '-initrd', initrd,
+           '-append', ' '.join(cmdline),
+           '-serial', f'file:{console}', '-serial', f'file:{testlog}']
+    for d in drives:
+        cmd += ['-drive', f'file={d},if=virtio,format=raw,cache=unsafe']
+    return cmd
+
+
+def scan_console(text):
+    """[(kind, excerpt)] for every splat; excerpt is the lines around it."""
+    lines = text.splitlines()
+    found = []
+    i = 0
+    while i < len(lines):
+        for kind, rx in SPLATS:
+            if rx.search(lines[i]):
+                found.append((kind, '\n'.join(lines[max(0, i - 2):i + 25])))
+                i += 25
+                break
+        else:
+            i += 1
+    return found
+
+
+def parse_testlog(text):
+    """{test: (rc, secs, output)}, boot seconds and whether init finished."""
+    outs = {}
+    cur, buf = None, []
+    boot, done = None, False
+    for line in text.splitlines():
+        line = line.rstrip('\r')
+        if line.startswith(irfs.BOOT + ' '):
+            try:
+                boot = float(line.split()[1])
+            except (IndexError, ValueError):
+                pass
+        elif line.startswith(irfs.BEGIN + ' '):
+            cur, buf = line.split()[1], []
+        elif line.startswith(irfs.END + ' ') and cur:
+            f = dict(w.split('=', 1) for w in line.split()[2:] if '=' in w)
+            outs[cur] = (int(f.get('rc', -1)), float(f.get('secs', 0) or 0),
+                         '\n'.join(buf))
+            cur = None
+        elif line == irfs.DONE:
+            done = True
+        elif cur:
+            buf.append(line)
+    if cur:     # killed in the middle of a test
+        outs[cur] = (None, None, '\n'.join(buf))
+    return outs, boot, done
+
+
+def boot(kernel, initrd, workdir, timeout, extra_cmdline=(), drives=None):
+    """Run one VM to completion or to the global timeout."""
+    if not shutil.which(QEMU):
+        raise StepError('vm', QEMU, "missing: install with 'apt-get install "
+                        "qemu-system-x86'", EXIT_DEPS)
+    os.makedirs(workdir, exist_ok=True)
+    r = Run(console=os.path.join(workdir, 'console.log'),
+            testlog=os.path.join(workdir, 'tests.log'))
+    for f in (r.console, r.testlog):
+        open(f, 'w').close()
+    if drives is None:
+        drives = disks(os.path.join(BUILD, 'disks'))
+    cmd = qemu_cmd(kernel, initrd, r.console, r.testlog, drives,
+                   BASE_CMDLINE + list(extra_cmdline), accel(kernel))
+    with open(os.path.join(workdir, 'qemu.cmd'), 'w') as f:
+        f.write(' '.join(cmd) + '\n')
+    t0 = time.monotonic()
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL,
+                         stderr=open(os.path.join(workdir, 'qemu.err'), 'w'))
+    last = ''
+    while True:
+        try:
+            p.wait(timeout=10)
+            break
+        except subprocess.TimeoutExpired:
+            pass
+        el = time.monotonic() - t0
+        if el > timeout:
+            p.kill()
+            p.wait()
+            r.hung = True
+            break
+        cur = _current_test(r.testlog)
+        if cur != last:
+            log(f'vm: {os.path.basename(workdir)}: {cur}')
+            last = cur
+    r.wall = time.monotonic() - t0
+    text = open(r.testlog, errors='replace').read()
+    r.outputs, r.boot_secs, r.done = parse_testlog(text)
+    r.splats = scan_console(open(r.console, errors='replace').read())
+    return r
+
+
+def _current_test(testlog):
+    cur = 'booting'
+    try:
+        with open(testlog, errors='replace') as f:
+            for line in f:
+                if line.startswith(irfs.BEGIN + ' '):
+                    cur = 'running ' + line.split()[1]
+                elif line.startswith(irfs.DONE):
+                    cur = 'done'
+    except OSError:
+        pass
+    return cur
