@@ -19,7 +19,8 @@ COVER = '0000-cover-letter.patch'
 
 # Everything git format-patch and git am are told, in one place, so that
 # export after apply reproduces patches/ exactly.
-FORMAT_ARGS = ['format-patch', '--zero-commit', '--no-signature',
+FORMAT_ARGS = ['format-patch', '--numbered', '--zero-commit',
+               '--no-signature',
                '--no-renames', '--abbrev=12', '--subject-prefix=PATCH']
 IDENTITY = {
     'GIT_COMMITTER_NAME': 'mm-series',
