@@ -38,7 +38,7 @@ def run_plan(label, plan, rep, img=None):
     log(f'vm: {label}: booting ({len(plan.tests)} tests, global timeout '
         f'{plan.total_timeout()} s)')
     r = vm.boot(img, ir, os.path.join(d, 'vm'), plan.total_timeout(),
-                plan.boot)
+                plan.boot, label=label)
     for t in plan.tests:
         rc, secs, out = r.outputs.get(t.name, (None, 0, ''))
         if t.name not in present:

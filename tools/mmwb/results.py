@@ -31,14 +31,24 @@ _KTAP = re.compile(r'^(not ok|ok)\s+(\d+)\s*(?:-\s*)?(.*?)'
 
 def parse_ktap(text):
     """Top-level KTAP/TAP result lines as printed by kselftest.h and
-    kselftest_harness.h; 'Bail out!' becomes an error case."""
+    kselftest_harness.h; 'Bail out!' becomes an error case.  Tests such
+    as cow.c print '# [RUN] <what>' before a result whose description
+    repeats ('No leak from parent into child'): the case is named
+    '<what>: <description>'."""
     cases = []
+    run = None
     for line in text.splitlines():
         line = line.rstrip('\r')
+        if line.startswith('# [RUN] '):
+            run = line[8:].strip()
+            continue
         m = _KTAP.match(line)
         if m:
             ok, num, desc, directive, why = m.groups()
             desc = desc.strip() or f'#{num} {why or ""}'.strip()
+            if run:
+                desc = f'{run}: {desc}'
+                run = None
             if directive == 'SKIP':
                 res = 'skip'
             elif directive == 'XFAIL':

@@ -12,7 +12,7 @@ from .common import BUILD, StepError, EXIT_DEPS, log
 from . import initramfs as irfs
 
 QEMU = 'qemu-system-x86_64'
-MEM = '4G'
+MEM = '6G'
 SMP = '2'
 # 2 MiB and 1 GiB huge pages are reserved at boot; two fake NUMA nodes
 # give the migration tests somewhere to go.
@@ -60,7 +60,7 @@ def disks(workdir):
         with open(swap + '.tmp', 'wb') as f:
             f.truncate(512 << 20)
         subprocess.run(['mkswap', swap + '.tmp'], check=True,
-                       stdout=subprocess.DEVNULL)
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         os.rename(swap + '.tmp', swap)
     return [xfs, swap]
 
@@ -151,7 +151,8 @@ def parse_testlog(text):
     return outs, boot, done
 
 
-def boot(kernel, initrd, workdir, timeout, extra_cmdline=(), drives=None):
+def boot(kernel, initrd, workdir, timeout, extra_cmdline=(), drives=None,
+         label='vm'):
     """Run one VM to completion or to the global timeout."""
     if not shutil.which(QEMU):
         raise StepError('vm', QEMU, "missing: install with 'apt-get install "
@@ -185,7 +186,7 @@ def boot(kernel, initrd, workdir, timeout, extra_cmdline=(), drives=None):
             break
         cur = _current_test(r.testlog)
         if cur != last:
-            log(f'vm: {os.path.basename(workdir)}: {cur}')
+            log(f'vm: {label}: {cur}')
             last = cur
     r.wall = time.monotonic() - t0
     text = open(r.testlog, errors='replace').read()

@@ -23,7 +23,7 @@ class KtapTest(unittest.TestCase):
                 'ok 3 # SKIP no hugetlb\nok 4 fourth # XFAIL known\n'
                 '# Totals: pass:1 fail:1 xfail:1 xpass:0 skip:1 error:0\n')
         got = [(c.name, c.result) for c in results.parse_ktap(text)]
-        self.assertEqual(got, [('first case', 'pass'),
+        self.assertEqual(got, [('something: first case', 'pass'),
                                ('second case', 'fail'),
                                ('#3 no hugetlb', 'skip'),
                                ('fourth', 'xfail')])
@@ -47,9 +47,9 @@ class KtapTest(unittest.TestCase):
         self.assertEqual([c.name for c in got], ['x', 'x #2'])
 
     def test_recorded(self):
-        for name in sorted(os.listdir(DATA)):
-            if not name.endswith('.ktap'):
-                continue
+        names = sorted(n for n in os.listdir(DATA) if n.endswith('.ktap'))
+        self.assertGreaterEqual(len(names), 3)
+        for name in names:
             with self.subTest(name=name):
                 text = data(name)
                 cases = results.parse_ktap(text)
@@ -59,7 +59,22 @@ class KtapTest(unittest.TestCase):
                 self.assertTrue(cases)
 
 
+    def test_recorded_cow_names_are_unique(self):
+        cases = results.parse_ktap(data('cow-head.ktap'))
+        self.assertEqual(cases[0].name, 'Basic COW after fork() ... with '
+                         'base page: No leak from parent into child')
+        self.assertEqual(len({c.name for c in cases}), len(cases))
+        self.assertFalse([c for c in cases if c.name.endswith('#2')])
+
+
 class OtherFormatsTest(unittest.TestCase):
+    def test_recorded_uffd(self):
+        text = data('uffd-unit-tests-head.txt')
+        cases = results.parse_uffd(text)
+        self.assertEqual(len(cases), text.count('Testing ') - (
+            0 if text.rstrip().endswith(('done', ']')) else 1))
+        self.assertTrue(all(c.result in ('pass', 'skip') for c in cases))
+
     def test_uffd(self):
         text = ('Testing register-ioctls on anon... done\n'
                 'Testing wp-unpopulated on anon... failed [reason: bad]\n'
