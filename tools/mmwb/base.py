@@ -20,9 +20,47 @@ _BASE_ENV = {
 }
 
 
+def _nested_ignores(tree):
+    """A shadow work tree holding every .gitignore but the top-level one,
+    kept inside the git directory: git reads it to tell build products
+    from a developer's new files."""
+    gd = git(tree, 'rev-parse', '--path-format=absolute', '--git-common-dir',
+             step='base')
+    shadow = os.path.join(gd, 'mmwb-ignores')
+    stamp = os.path.join(shadow, '.stamp')
+    head = git(tree, 'rev-parse', 'HEAD', step='base')
+    if os.path.exists(stamp) and open(stamp).read() == head:
+        return shadow
+    shutil.rmtree(shadow, ignore_errors=True)
+    for rel in git(tree, 'ls-files', '--', '*.gitignore',
+                   step='base').splitlines():
+        if rel == '.gitignore':
+            continue
+        dst = os.path.join(shadow, rel)
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        shutil.copyfile(os.path.join(tree, rel), dst)
+    with open(stamp, 'w') as f:
+        f.write(head)
+    return shadow
+
+
 def dirty(tree=TREE):
-    """Uncommitted changes (tracked or untracked, not ignored) in tree."""
-    return git(tree, 'status', '--porcelain', step='base')
+    """Uncommitted changes in tree: tracked, untracked, and new files that
+    only Debian's top-level .gitignore ('/*', meant for its packaging
+    repository) hides.  A checkout would overwrite such a file."""
+    out = git(tree, 'status', '--porcelain', step='base').splitlines()
+    ign = git(tree, 'status', '--porcelain', '--ignored=matching',
+              '--untracked-files=all', step='base').splitlines()
+    paths = [x[3:] for x in ign if x.startswith('!! ')]
+    if paths:
+        p = subprocess.run(['git', '-C', tree,
+                            f'--work-tree={_nested_ignores(tree)}',
+                            'check-ignore', '--no-index', '--stdin'],
+                           input='\n'.join(paths) + '\n',
+                           capture_output=True, text=True)
+        artefacts = set(p.stdout.splitlines())
+        out += [f'?? {x}' for x in paths if x not in artefacts]
+    return '\n'.join(out)
 
 
 def require_clean(tree=TREE):

@@ -27,20 +27,20 @@ def mmwb(*args, env=None, timeout=600):
 def unit_tests(rep):
     suite = unittest.defaultTestLoader.discover(os.path.join(HERE, 'tests'),
                                                 top_level_dir=os.path.dirname(HERE))
-    res = unittest.TestResult()
-    t0 = time.monotonic()
-    suite.run(res)
-    bad = {t.id(): tb for t, tb in res.failures + res.errors}
-    skipped = {t.id(): why for t, why in res.skipped}
-
     def walk(s):
         for t in s:
             if isinstance(t, unittest.TestSuite):
                 yield from walk(t)
             else:
                 yield t
-    for t in walk(suite):
-        tid = t.id()
+    # The suite drops its tests as it runs them: take the ids first.
+    ids = [t.id() for t in walk(suite)]
+    res = unittest.TestResult()
+    t0 = time.monotonic()
+    suite.run(res)
+    bad = {t.id(): tb for t, tb in res.failures + res.errors}
+    skipped = {t.id(): why for t, why in res.skipped}
+    for tid in ids:
         if tid in bad:
             rep.add('series', 'workbench-unit', tid, 'fail', 0, False,
                     bad[tid].strip().splitlines()[-1])
@@ -76,7 +76,15 @@ def _tiny_tree(d):
     run('config', 'user.email', 'mm-series@example.invalid')
     with open(os.path.join(d, 'hello.c'), 'w') as f:
         f.write('int a;\nint b;\nint c;\n')
-    run('add', '.')
+    # Debian's source ignores everything at the top level.
+    with open(os.path.join(d, '.gitignore'), 'w') as f:
+        f.write('/*\n!/debian/\n')
+    os.makedirs(os.path.join(d, 'sub'))
+    with open(os.path.join(d, 'sub', '.gitignore'), 'w') as f:
+        f.write('*.o\n')
+    with open(os.path.join(d, 'sub', 'keep.c'), 'w') as f:
+        f.write('int keep;\n')
+    run('add', '-f', '.')
     run('commit', '-q', '-m', 'base')
     run('tag', base.BASE_TAG)
 
@@ -127,6 +135,20 @@ def host_failure_tests(rep):
     expect_exit(rep, 'series naming a missing patch', 5, '0009-missing.patch',
                 ['--tree', tree, 'apply', '--series',
                  os.path.join(tmp, 'series2'), '--patches', pdir])
+    with open(os.path.join(tree, 'sub', 'built.o'), 'w') as f:
+        f.write('a build product, ignored by sub/.gitignore\n')
+    rc, out = mmwb('--tree', tree, 'apply', '--series',
+                   os.path.join(tmp, 'series'), '--patches', pdir)
+    ok = rc == 5
+    rep.add('series', 'workbench', 'build products do not make the tree '
+            'dirty', 'pass' if ok else 'fail', 0, ok, '' if ok else out[-300:])
+    with open(os.path.join(tree, 'sub', 'new.c'), 'w') as f:
+        f.write('int new_work;\n')
+    expect_exit(rep, "new file hidden by Debian's top-level .gitignore is "
+                'seen as uncommitted work', 4, 'sub/new.c',
+                ['--tree', tree, 'apply', '--series',
+                 os.path.join(tmp, 'series'), '--patches', pdir])
+    os.unlink(os.path.join(tree, 'sub', 'new.c'))
     with open(os.path.join(tree, 'hello.c'), 'a') as f:
         f.write('int uncommitted;\n')
     expect_exit(rep, 'dirty kernel tree is refused, not discarded', 4,
