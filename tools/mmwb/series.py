@@ -73,9 +73,12 @@ def apply(tree=base.TREE, series=SERIES, patches=PATCHES,
             hunk = _failing_hunk(tree, path)
             run(['git', '-C', tree, 'am', '--abort'], check=False,
                 capture=True)
+            # Keep git am's verdict, drop its advice: the am is aborted.
+            why = '\n'.join(x for x in p.stdout.splitlines()
+                            if x.startswith(('error:', 'Patch failed')))
             raise StepError('series', path, 'does not apply onto '
-                            f'{onto}:\n{p.stdout.strip()}\n{hunk}',
-                            EXIT_SERIES)
+                            f'{onto} (git am aborted, tree unchanged):\n'
+                            f'{why}\nfailing hunk:\n{hunk}', EXIT_SERIES)
     log(f'series: applied {len(files)} patch(es) on {branch}')
     return files
 
