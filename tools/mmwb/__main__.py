@@ -47,7 +47,7 @@ def cmd_boot(a):
     p = planmod.Plan(path='(none)')
     ir = os.path.join(a.workdir, 'initramfs.cpio')
     os.makedirs(a.workdir, exist_ok=True)
-    initramfs.build(ir, p, a.workdir, init_override=init)
+    initramfs.build(ir, p, lambda b: a.workdir, init_override=init)
     r = vm.boot(a.kernel, ir, a.workdir, a.timeout, drives=[])
     e = ab.guest_verdict('boot', r)
     if e:

@@ -13,8 +13,10 @@ DEFAULT_PLAN = os.path.join(ROOT, 'selftests', 'mm.plan')
 
 
 def load_plan(path=DEFAULT_PLAN, tree=base.TREE):
-    return planmod.parse(path, results.FORMATS,
-                         known_binaries=planmod.mm_selftests(tree))
+    """The plan, checked against the tests the base has or the series adds."""
+    known = planmod.mm_selftests(tree, base.BASE_TAG)
+    known |= planmod.added_by_patches(series.read_series())
+    return planmod.parse(path, results.FORMATS, known_binaries=known)
 
 
 def build_kernel(label, tree, rep, hooks=()):
@@ -29,12 +31,26 @@ def build_kernel(label, tree, rep, hooks=()):
     return img
 
 
+def bindirs(label, tree=base.TREE):
+    """{binary: directory} for one kernel.  The base kernel runs the tests
+    the base tree has as the base tree builds them (a test that does not
+    build there is an error there), and the tests the series adds as the
+    series builds them: a regression test must run on the kernel that
+    has the bug."""
+    own = os.path.join(OUT, label, 'selftests')
+    if label != 'base':
+        return lambda binary: own
+    in_base = planmod.mm_selftests(tree, base.BASE_TAG)
+    ser = os.path.join(OUT, 'series', 'selftests')
+    return lambda binary: own if binary in in_base else ser
+
+
 def run_plan(label, plan, rep, img=None):
     """Boot one kernel with the plan; rows go to rep.  Returns vm.Run."""
     d = os.path.join(OUT, label)
     img = img or os.path.join(d, 'bzImage')
     ir = os.path.join(d, 'initramfs.cpio')
-    present = initramfs.build(ir, plan, os.path.join(d, 'selftests'))
+    present = initramfs.build(ir, plan, bindirs(label))
     log(f'vm: {label}: booting ({len(plan.tests)} tests, global timeout '
         f'{plan.total_timeout()} s)')
     r = vm.boot(img, ir, os.path.join(d, 'vm'), plan.total_timeout(),
@@ -51,6 +67,8 @@ def run_plan(label, plan, rep, img=None):
                 f.write(out)
             timed_out = rc is None or rc == 137
             cases = results.classify(t, rc, secs, out, timed_out=timed_out)
+            for name, value, unit in results.parse_metrics(out):
+                rep.metric(name, label, value, unit)
         for c in cases:
             exp, why = plan.expectation(label, t.name, c.name)
             res, ok = results.judge(c.result, exp)

@@ -68,8 +68,8 @@ def init_script(plan, tests_present):
 
 
 def build(dest, plan, bindir, init_override=None):
-    """Write dest (a newc cpio).  bindir holds the built test binaries.
-    Returns the set of plan test names whose binary is present."""
+    """Write dest (a newc cpio).  bindir(binary) names the directory that
+    holds a test binary.  Returns the plan tests whose binary is there."""
     if not os.path.isfile(BUSYBOX):
         raise StepError('initramfs', BUSYBOX, "static busybox missing; "
                         "install with 'apt-get install busybox-static'",
@@ -88,7 +88,7 @@ def build(dest, plan, bindir, init_override=None):
     present = set()
     libs = set()
     for t in plan.tests:
-        src = os.path.join(bindir, t.binary)
+        src = os.path.join(bindir(t.binary), t.binary)
         if os.path.isfile(src) and os.access(src, os.X_OK):
             dst = os.path.join(root, 'tests', t.binary)
             if not os.path.exists(dst):

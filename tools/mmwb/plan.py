@@ -14,6 +14,7 @@ import fnmatch
 import os
 import re
 import shlex
+import subprocess
 from dataclasses import dataclass, field
 
 from .common import StepError, EXIT_USAGE
@@ -132,18 +133,34 @@ def parse(path, formats, known_binaries=None):
     return plan
 
 
-def mm_selftests(tree):
-    """Names the mm kselftest Makefile can build or ships as scripts."""
-    d = os.path.join(tree, 'tools', 'testing', 'selftests', 'mm')
+def _names_in_makefile(text):
     names = set()
-    try:
-        mk = open(os.path.join(d, 'Makefile')).read()
-    except OSError:
-        return names
-    for m in re.finditer(r'^TEST_(?:GEN_)?(?:FILES|PROGS)\s*[+:]?=\s*(.+)$',
-                         mk, re.M):
+    for m in re.finditer(r'^\+?TEST_(?:GEN_)?(?:FILES|PROGS)\s*[+:]?=\s*(.+)$',
+                         text, re.M):
         names.update(x for x in m.group(1).split() if not x.startswith('$'))
-    for f in os.listdir(d):
-        if f.endswith('.sh'):
-            names.add(f)
+    return names
+
+
+def mm_selftests(tree, rev):
+    """Names the mm kselftest Makefile of rev can build, plus its scripts."""
+    d = 'tools/testing/selftests/mm'
+    p = subprocess.run(['git', '-C', tree, 'show', f'{rev}:{d}/Makefile'],
+                       capture_output=True, text=True)
+    names = _names_in_makefile(p.stdout) if p.returncode == 0 else set()
+    p = subprocess.run(['git', '-C', tree, 'ls-tree', '--name-only',
+                        f'{rev}:{d}'], capture_output=True, text=True)
+    names.update(x for x in p.stdout.split() if x.endswith('.sh'))
+    return names
+
+
+def added_by_patches(patches):
+    """Test names that patches add to the mm selftest Makefile."""
+    names = set()
+    for path in patches:
+        text = open(path, errors='replace').read()
+        for chunk in text.split('diff --git ')[1:]:
+            if chunk.startswith('a/tools/testing/selftests/mm/Makefile '):
+                names |= {n for n in _names_in_makefile(
+                    '\n'.join(x for x in chunk.splitlines()
+                              if x.startswith('+')))}
     return names

@@ -109,6 +109,22 @@ def parse_exit(text):
     return []
 
 
+_METRIC = re.compile(r'^#\s*METRIC\s+(\w+)\s+(-?[0-9.]+)\s+(\S+)\s*$')
+
+
+def parse_metrics(text):
+    """[(name, value, unit)] from '# METRIC <name> <value> <unit>' lines,
+    the convention our tests use to hand figures to metrics.tsv."""
+    out = []
+    for line in text.splitlines():
+        m = _METRIC.match(line.strip())
+        if m:
+            v = float(m.group(2))
+            out.append((m.group(1), int(v) if v.is_integer() else v,
+                        m.group(3)))
+    return out
+
+
 FORMATS = {
     'ktap': parse_ktap,
     'uffd': parse_uffd,

@@ -98,6 +98,15 @@ class OtherFormatsTest(unittest.TestCase):
              'table', 'fail')])
 
 
+class MetricTest(unittest.TestCase):
+    def test_metric_lines(self):
+        text = ('# METRIC faultaround_xfs_64k_faults 2 faults\n'
+                '#METRIC x_us 12.5 us\n# METRIC bad\nok 1 a\n')
+        self.assertEqual(results.parse_metrics(text),
+                         [('faultaround_xfs_64k_faults', 2, 'faults'),
+                          ('x_us', 12.5, 'us')])
+
+
 class ClassifyTest(unittest.TestCase):
     T = plan.Test('t', 10, 'ktap', 't', [], 1)
 
