@@ -63,7 +63,8 @@ def init_script(plan, tests_present):
             'rc=$?',
             f'say {END} {t.name} rc=$rc secs=$(awk "BEGIN{{print $(up)-$t0}}")',
         ]
-    lines += [f'say {DONE}', 'sync', 'reboot -f', 'sleep 5', '']
+    lines += [f'say {DONE}', 'swapoff -a 2>/dev/null',
+              'umount /mnt/xfs 2>/dev/null', 'sync', 'reboot -f', 'sleep 5', '']
     return '\n'.join(lines)
 
 

@@ -98,9 +98,10 @@ class Report:
             for s, c, v in diff:
                 out.append(f'  * {s}: {c}: {v["base"]} -> {v["series"]}')
         if self.metrics:
-            out += ['', f'{"metric":<36} {"base":>12} {"series":>12}  unit']
+            w = max(len(n) for n in self.metrics)
+            out += ['', f'{"metric":<{w}} {"base":>12} {"series":>12}  unit']
             for name, m in self.metrics.items():
-                out.append(f'{name:<36} {_fmt(m.get("base")):>12} '
+                out.append(f'{name:<{w}} {_fmt(m.get("base")):>12} '
                            f'{_fmt(m.get("series")):>12}  {m["unit"]}')
         bad = self.unexpected()
         out += ['', f'Unexpected results: {len(bad)}']
