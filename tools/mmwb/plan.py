@@ -6,6 +6,8 @@
     test   <name> <timeout-s> <format> <binary> [args...]
     expect <base|series|*> <test>[:<case glob>] <result> <reason...>
 
+Words are split as by the shell: quote a case glob that holds spaces.
+
 Formats are the output parsers in results.py.  Unless an 'expect' line
 says otherwise, a case is expected to pass or to skip.
 """
@@ -110,11 +112,16 @@ def parse(path, formats, known_binaries=None):
                 err(n, f'no test {binary!r} in the mm kselftests')
             plan.tests.append(Test(name, int(tmo), fmt, binary, args, n))
         elif kw == 'expect':
-            w = rest.split(None, 3)
+            # Shell quoting, so that a case glob may hold spaces.
+            try:
+                w = shlex.split(rest)
+            except ValueError as e:
+                err(n, f'cannot split the line: {e}')
             if len(w) < 4:
                 err(n, 'expect needs <kernel> <test>[:<case>] <result> '
                     '<reason>: every expectation says why')
-            kernel, target, result, reason = w
+            kernel, target, result = w[:3]
+            reason = ' '.join(w[3:])
             if kernel not in KERNELS + ('*',):
                 err(n, f'kernel {kernel!r} is not base, series or *')
             if result not in RESULTS:
