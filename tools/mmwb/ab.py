@@ -1,12 +1,13 @@
 # SPDX-License-Identifier: GPL-2.0
 """The A/B job: build base and series, boot each, run the plan, record."""
 
+import concurrent.futures
 import os
 
 from .common import (BUILD, ROOT, StepError, EXIT_GUEST, EXIT_HANG,
                      EXIT_SERIES, git, log)
 from . import base, initramfs, kbuild, kselftest, plan as planmod
-from . import results, series, vm
+from . import hosttests, report, results, series, vm
 
 OUT = os.path.join(BUILD, 'out')
 DEFAULT_PLAN = os.path.join(ROOT, 'selftests', 'mm.plan')
@@ -38,11 +39,16 @@ def bindirs(label, tree=base.TREE):
     series builds them: a regression test must run on the kernel that
     has the bug."""
     own = os.path.join(OUT, label, 'selftests')
-    if label != 'base':
-        return lambda binary: own
-    in_base = planmod.mm_selftests(tree, base.BASE_TAG)
     ser = os.path.join(OUT, 'series', 'selftests')
-    return lambda binary: own if binary in in_base else ser
+    in_base = planmod.mm_selftests(tree, base.BASE_TAG)
+
+    def where(binary):
+        if binary.startswith('series:'):
+            return ser
+        if label != 'base' or binary in in_base:
+            return own
+        return ser
+    return where
 
 
 def run_plan(label, plan, rep, img=None):
@@ -69,6 +75,11 @@ def run_plan(label, plan, rep, img=None):
             cases = results.classify(t, rc, secs, out, timed_out=timed_out)
             for name, value, unit in results.parse_metrics(out):
                 rep.metric(name, label, value, unit)
+            for m in plan.metrics:
+                if m.test == t.name:
+                    v = results.median_of(m.regex, out)
+                    if v is not None:
+                        rep.metric(m.name, label, v, m.unit)
         for c in cases:
             exp, why = plan.expectation(label, t.name, c.name)
             res, ok = results.judge(c.result, exp)
@@ -131,10 +142,23 @@ def ab(rep, plan_path=DEFAULT_PLAN, hooks=(), tree=base.TREE):
                         'scripts/export makes of the applied series:\n'
                         + '\n'.join(diffs), EXIT_SERIES)
     build_kernel('series', tree, rep, hooks)
+    hosttests.anon_order(rep, tree)
     errors = []
-    for label in ('base', 'series'):
-        r = run_plan(label, plan, rep)
+    # The two guests run side by side (each TCG guest keeps about one
+    # host core busy); MMWB_SERIAL=1 runs them one after the other.
+    labels = ('base', 'series')
+    parts = {label: report.Report() for label in labels}
+    if os.environ.get('MMWB_SERIAL'):
+        runs = [run_plan(label, plan, parts[label]) for label in labels]
+    else:
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            runs = list(pool.map(
+                lambda lb: run_plan(lb, plan, parts[lb]), labels))
+    for label, r in zip(labels, runs):
+        rep.merge(parts[label])
         e = guest_verdict(label, r)
         if e:
             errors.append(e)
+    for m in plan.metrics:
+        rep.ratio(m.name)
     return errors

@@ -112,6 +112,22 @@ class ObjectChecks:
                     f'{len(warns)} warning(s), none new against base')
 
 
+def docs(rep):
+    """The project's rst pages: docutils with warnings as errors.  index.rst
+    only holds a Sphinx toctree, which plain docutils does not know."""
+    files = sorted(glob.glob(os.path.join(ROOT, 'Documentation', '**',
+                                          '*.rst'), recursive=True))
+    for f in files:
+        if os.path.basename(f) == 'index.rst':
+            continue
+        p = subprocess.run(['rst2html', '--halt=warning', '--report=warning',
+                            f, os.devnull], capture_output=True, text=True)
+        rel = os.path.relpath(f, ROOT)
+        ok = p.returncode == 0
+        rep.add('series', 'docs', rel, 'pass' if ok else 'fail', 0, ok,
+                '' if ok else p.stderr.strip().splitlines()[0])
+
+
 def shellcheck(rep):
     files = sorted(glob.glob(os.path.join(ROOT, 'scripts', '*')) +
                    [os.path.join(ROOT, '.ci', 'run')])

@@ -22,14 +22,17 @@ TOOLS = {
     'sparse': 'sparse', 'spatch': 'coccinelle', 'b4': 'b4',
     'quilt': 'quilt', 'shellcheck': 'shellcheck',
     'mkfs.xfs': 'xfsprogs', 'stress-ng': 'stress-ng',
-    'pahole': 'dwarves', 'depmod': 'kmod',
+    'pahole': 'dwarves', 'depmod': 'kmod', 'rst2html': 'python3-docutils',
 }
-# Development libraries have no binary to look for: a header stands in.
+# Libraries have no binary to look for: a file they install stands in.
 HEADERS = {
     '/usr/include/libelf.h': 'libelf-dev',
     '/usr/include/openssl/ssl.h': 'libssl-dev',
     '/usr/include/sys/capability.h': 'libcap-dev',
     '/usr/include/numa.h': 'libnuma-dev',
+    # checkpatch's spdxcheck.py
+    '/usr/lib/python3/dist-packages/ply': 'python3-ply',
+    '/usr/lib/python3/dist-packages/git': 'python3-git',
 }
 
 

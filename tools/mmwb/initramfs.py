@@ -54,7 +54,8 @@ def init_script(plan, tests_present):
             lines.append(f'say {BEGIN} {t.name}; say {END} {t.name} '
                          'rc=127 secs=0 missing')
             continue
-        argv = ' '.join(q(a) for a in [f'/tests/{t.binary}', *t.args])
+        exe = t.binary.replace(':', '-')
+        argv = ' '.join(q(a) for a in [f'/tests/{exe}', *t.args])
         lines += [
             f'say {BEGIN} {t.name}',
             't0=$(up)',
@@ -89,9 +90,10 @@ def build(dest, plan, bindir, init_override=None):
     present = set()
     libs = set()
     for t in plan.tests:
-        src = os.path.join(bindir(t.binary), t.binary)
+        name = t.binary.removeprefix('series:')
+        src = os.path.join(bindir(t.binary), name)
         if os.path.isfile(src) and os.access(src, os.X_OK):
-            dst = os.path.join(root, 'tests', t.binary)
+            dst = os.path.join(root, 'tests', t.binary.replace(':', '-'))
             if not os.path.exists(dst):
                 shutil.copy2(src, dst)
                 libs |= _libs(src)

@@ -58,11 +58,13 @@ def read_config(path):
     return have
 
 
-def configure(tree, out=KBUILD, fragments=(FRAGMENT,), base='tinyconfig'):
-    """base config + fragments, then verify every requested option."""
+def configure(tree, out=KBUILD, fragments=(FRAGMENT,), base='tinyconfig',
+              verify=None):
+    """base config + fragments, then verify every requested option of the
+    fragments in verify (default: all of them)."""
     os.makedirs(out, exist_ok=True)
     want = {}
-    for frag in fragments:
+    for frag in (fragments if verify is None else verify):
         want.update(parse_fragment(frag))
     run(make_args(tree, out, base), env=BUILD_ENV, step='config',
         capture=True)

@@ -5,6 +5,13 @@
     setup  <shell command run in the guest before any test>
     test   <name> <timeout-s> <format> <binary> [args...]
     expect <base|series|*> <test>[:<case glob>] <result> <reason...>
+    metric <test> <metric name> <regex with one group> <unit>
+
+A binary written 'series:<name>' is a tool rather than the test under
+test: both kernels run it as the series builds it (gup_test with an
+option the series adds, measuring base and series alike).  A metric is
+the median of every match of the regex in the test's output, per
+kernel; metrics.tsv also gets <name>_ratio, series over base.
 
 Words are split as by the shell: quote a case glob that holds spaces.
 
@@ -46,12 +53,22 @@ class Expect:
 
 
 @dataclass
+class Metric:
+    test: str
+    name: str
+    regex: str
+    unit: str
+    line: int
+
+
+@dataclass
 class Plan:
     path: str
     boot: list = field(default_factory=list)
     setup: list = field(default_factory=list)
     tests: list = field(default_factory=list)
     expects: list = field(default_factory=list)
+    metrics: list = field(default_factory=list)
 
     def test(self, name):
         for t in self.tests:
@@ -108,7 +125,8 @@ def parse(path, formats, known_binaries=None):
             if fmt not in formats:
                 err(n, f'unknown format {fmt!r} (known: '
                     f'{", ".join(sorted(formats))})')
-            if known_binaries is not None and binary not in known_binaries:
+            if known_binaries is not None and \
+                    binary.removeprefix('series:') not in known_binaries:
                 err(n, f'no test {binary!r} in the mm kselftests')
             plan.tests.append(Test(name, int(tmo), fmt, binary, args, n))
         elif kw == 'expect':
@@ -129,6 +147,22 @@ def parse(path, formats, known_binaries=None):
             test, _, case = target.partition(':')
             plan.expects.append(Expect(kernel, test, case or '*', result,
                                        reason, n))
+        elif kw == 'metric':
+            try:
+                w = shlex.split(rest)
+            except ValueError as e:
+                err(n, f'cannot split the line: {e}')
+            if len(w) != 4:
+                err(n, 'metric needs <test> <name> <regex> <unit>')
+            test, name, regex, unit = w
+            try:
+                if re.compile(regex).groups != 1:
+                    err(n, f'regex {regex!r} needs exactly one group')
+            except re.error as e:
+                err(n, f'bad regex {regex!r}: {e}')
+            if not re.match(r'^\w+$', name):
+                err(n, f'bad metric name {name!r}')
+            plan.metrics.append(Metric(test, name, regex, unit, n))
         else:
             err(n, f'unknown keyword {kw!r}')
     if not plan.tests:
@@ -136,6 +170,10 @@ def parse(path, formats, known_binaries=None):
     for e in plan.expects:
         if not plan.test(e.test) and e.test not in ('console',):
             err(e.line, f'expect names test {e.test!r}, which the plan '
+                'does not run')
+    for m in plan.metrics:
+        if not plan.test(m.test):
+            err(m.line, f'metric names test {m.test!r}, which the plan '
                 'does not run')
     return plan
 

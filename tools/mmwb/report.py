@@ -40,6 +40,22 @@ class Report:
         m = self.metrics.setdefault(name, {'unit': unit})
         m[kernel] = value
 
+    def merge(self, other):
+        """Append another report's rows and metrics (in that order)."""
+        self.rows.extend(other.rows)
+        for name, m in other.metrics.items():
+            for k, v in m.items():
+                if k == 'unit':
+                    continue
+                self.metric(name, k, v, m['unit'])
+
+    def ratio(self, name):
+        """Add <name>_ratio = series / base, where both are known."""
+        m = self.metrics.get(name, {})
+        if m.get('base') and m.get('series') is not None:
+            self.metric(f'{name}_ratio', 'series',
+                        round(m['series'] / m['base'], 3), 'x')
+
     def unexpected(self):
         return [r for r in self.rows if not r.expected]
 

@@ -125,6 +125,16 @@ def parse_metrics(text):
     return out
 
 
+def median_of(regex, text):
+    """Median of the numbers the regex's group matches in text, or None."""
+    vals = sorted(float(m.group(1)) for m in re.finditer(regex, text))
+    if not vals:
+        return None
+    mid = len(vals) // 2
+    med = vals[mid] if len(vals) % 2 else (vals[mid - 1] + vals[mid]) / 2
+    return int(med) if med.is_integer() else round(med, 2)
+
+
 FORMATS = {
     'ktap': parse_ktap,
     'uffd': parse_uffd,

@@ -10,7 +10,7 @@ import time
 import unittest
 
 from .common import ROOT, BUILD, StepError, log
-from . import ab, base, checks, deps, report, series
+from . import ab, base, checks, deps, matrix, report, series
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -201,6 +201,7 @@ def main(a):
     rep = report.Report()
     unit_tests(rep)
     checks.shellcheck(rep)
+    checks.docs(rep)
     host_failure_tests(rep)
     errors = []
     try:
@@ -210,6 +211,7 @@ def main(a):
         rep.add('series', 'quilt', 'quilt push -a', 'pass' if ok else 'fail',
                 0, ok, '' if ok else out.strip().splitlines()[-1])
         errors = ab.ab(rep, plan_path=a.plan, hooks=[checks.ObjectChecks()])
+        matrix.run_matrix(rep)
         guest_failure_tests(rep, os.path.join(ab.OUT, 'series', 'bzImage'))
     except StepError as e:
         errors.append(e)

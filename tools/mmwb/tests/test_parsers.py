@@ -107,6 +107,23 @@ class MetricTest(unittest.TestCase):
                           ('x_us', 12.5, 'us')])
 
 
+    def test_median(self):
+        text = ('# PIN_LONGTERM_BENCHMARK: Time: get:30 put:1 us\n'
+                '# PIN_LONGTERM_BENCHMARK: Time: get:10 put:1 us\n'
+                '# PIN_LONGTERM_BENCHMARK: Time: get:20 put:1 us\n')
+        self.assertEqual(results.median_of(r'get:(\d+)', text), 20)
+        self.assertEqual(results.median_of(r'get:(\d+)', text + text[:48]),
+                         25)
+        self.assertIsNone(results.median_of(r'nope:(\d+)', text))
+
+    def test_ratio(self):
+        r = report.Report()
+        r.metric('x_us', 'base', 200, 'us')
+        r.metric('x_us', 'series', 150, 'us')
+        r.ratio('x_us')
+        self.assertEqual(r.metrics['x_us_ratio']['series'], 0.75)
+
+
 class ClassifyTest(unittest.TestCase):
     T = plan.Test('t', 10, 'ktap', 't', [], 1)
 
@@ -159,6 +176,9 @@ class PlanTest(unittest.TestCase):
 
     def test_errors_name_the_line(self):
         bad = ['test a 10 nosuchformat a\n', 'test a 0 ktap a\n',
+               'test a 10 ktap a\nmetric a m (x)(y) us\n',
+               'test a 10 ktap a\nmetric b m (x) us\n',
+               'test a 10 ktap a\nmetric a m ( us\n',
                'frob\n', 'test a 10 ktap a\ntest a 10 ktap a\n',
                'test a 10 ktap a\nexpect base a fail\n',
                'test a 10 ktap a\nexpect base b fail why\n',

@@ -1,0 +1,118 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Build matrix: the objects the series touches, compiled with features
+switched off (!CONFIG_USERFAULTFD and friends), for the whole series and
+at every patch boundary.  One O= directory per configuration, ccache;
+at a patch boundary only what that patch touches is compiled."""
+
+import os
+import re
+import time
+
+from .common import BUILD, StepError, git, log, run
+from . import base, kbuild, series as seriesmod
+
+MATRIX = os.path.join(BUILD, 'matrix')
+
+# name -> options forced off.  TEST_HMM selects DEVICE_PRIVATE, so it
+# goes with it.
+CONFIGS = {
+    'no-userfaultfd': ['CONFIG_USERFAULTFD=n'],
+    'no-thp': ['CONFIG_TRANSPARENT_HUGEPAGE=n'],
+    'no-hugetlbfs': ['CONFIG_HUGETLBFS=n'],
+    'no-device-private': ['CONFIG_TEST_HMM=n', 'CONFIG_DEVICE_PRIVATE=n'],
+}
+# Always compiled for the whole series, where the config has them.
+WHOLE = ['mm/', 'lib/test_hmm.o']
+
+
+def configure(tree, name):
+    out = os.path.join(MATRIX, name)
+    os.makedirs(out, exist_ok=True)
+    frag = os.path.join(out, 'override.config')
+    with open(frag, 'w') as f:
+        f.write('\n'.join(CONFIGS[name]) + '\n')
+    # The base fragment's own options may drop with the feature turned
+    # off (PTE_MARKER_UFFD_WP without USERFAULTFD...): check only ours.
+    kbuild.configure(tree, out=out, fragments=(kbuild.FRAGMENT, frag),
+                     verify=(frag,))
+    run(kbuild.make_args(tree, out, 'prepare'), env=kbuild.BUILD_ENV,
+        step='matrix', capture=True)
+    return out
+
+
+def enabled(out, target):
+    """lib/test_hmm.o only where CONFIG_TEST_HMM is on."""
+    if target == 'lib/test_hmm.o':
+        return kbuild.read_config(os.path.join(out, '.config')).get(
+            'CONFIG_TEST_HMM') in ('y', 'm')
+    return True
+
+
+def compile_targets(tree, out, targets):
+    p = run(kbuild.make_args(tree, out, *targets), env=kbuild.BUILD_ENV,
+            check=False, capture=True, step='matrix')
+    errs = [x for x in p.stdout.splitlines() if 'error' in x.lower()]
+    return p.returncode == 0, '; '.join(errs[:3])
+
+
+def patch_targets(patch):
+    """Objects one patch touches; any header it touches means all of mm/."""
+    objs = set()
+    for line in open(patch, errors='replace'):
+        m = re.match(r'^\+\+\+ b/(\S+)$', line)
+        if not m:
+            continue
+        path = m.group(1)
+        if path.startswith(('tools/', 'Documentation/', 'scripts/')):
+            continue
+        if path.endswith('.c'):
+            objs.add(path[:-2] + '.o')
+        elif path.endswith('.h'):
+            objs.add('mm/')
+    return sorted(objs)
+
+
+def run_matrix(rep, tree=base.TREE):
+    t0 = time.monotonic()
+    patches = seriesmod.read_series()
+    tip = git(tree, 'rev-parse', 'HEAD', step='matrix')
+    commits = git(tree, 'rev-list', '--reverse', f'{base.BASE_TAG}..{tip}',
+                  step='matrix').splitlines()
+    if len(commits) != len(patches):
+        raise StepError('matrix', tree, f'{len(commits)} commits on the '
+                        f'applied branch, {len(patches)} patches in series',
+                        5)
+    outs = {}
+    try:
+        for name in CONFIGS:
+            outs[name] = configure(tree, name)
+            log(f'matrix: {name}: whole series')
+            for target in WHOLE:
+                case = f'{name} @ series: {target}'
+                if not enabled(outs[name], target):
+                    rep.add('series', 'build-matrix', case, 'skip', 0, True,
+                            'not enabled in this configuration')
+                    continue
+                t1 = time.monotonic()
+                ok, why = compile_targets(tree, outs[name], [target])
+                rep.add('series', 'build-matrix', case,
+                        'pass' if ok else 'fail', time.monotonic() - t1, ok,
+                        why)
+        for commit, patch in zip(commits, patches):
+            targets = patch_targets(patch)
+            pname = os.path.basename(patch)
+            if not targets:
+                continue
+            git(tree, 'checkout', '-q', '--detach', commit, step='matrix')
+            for name, out in outs.items():
+                t1 = time.monotonic()
+                ok, why = compile_targets(tree, out, targets)
+                rep.add('series', 'build-matrix',
+                        f'{name} @ {pname}: {" ".join(targets)}',
+                        'pass' if ok else 'fail', time.monotonic() - t1, ok,
+                        why)
+    finally:
+        git(tree, 'checkout', '-q', seriesmod.APPLY_BRANCH, step='matrix')
+    secs = time.monotonic() - t0
+    rep.metric('build_matrix_seconds', 'series', round(secs, 1), 's')
+    log(f'matrix: done in {secs:.0f} s')
