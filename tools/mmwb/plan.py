@@ -2,6 +2,7 @@
 """The test plan: a plain-text file in selftests/.
 
     boot   <kernel command line words>
+    timeout <seconds the whole guest may run; default: the tests' sum + 180>
     setup  <shell command run in the guest before any test>
     test   <name> <timeout-s> <format> <binary> [args...]
     expect <base|series|*> <test>[:<case glob>] <result> <reason...>
@@ -69,6 +70,7 @@ class Plan:
     tests: list = field(default_factory=list)
     expects: list = field(default_factory=list)
     metrics: list = field(default_factory=list)
+    timeout: int = 0
 
     def test(self, name):
         for t in self.tests:
@@ -88,6 +90,8 @@ class Plan:
         return found
 
     def total_timeout(self, boot_margin=180):
+        if self.timeout:
+            return self.timeout
         return sum(t.timeout for t in self.tests) + boot_margin
 
 
@@ -109,6 +113,11 @@ def parse(path, formats, known_binaries=None):
         rest = rest.strip()
         if kw == 'boot':
             plan.boot += shlex.split(rest)
+        elif kw == 'timeout':
+            if not rest.isdigit() or int(rest) <= 0:
+                err(n, f'timeout {rest!r} is not a positive number of '
+                    'seconds')
+            plan.timeout = int(rest)
         elif kw == 'setup':
             plan.setup.append(rest)
         elif kw == 'test':
