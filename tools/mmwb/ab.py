@@ -116,6 +116,10 @@ def guest_verdict(label, r):
                          EXIT_GUEST)
     if not r.done:
         tail = open(r.console, errors='replace').read().splitlines()[-15:]
+        err = os.path.join(os.path.dirname(r.console), 'qemu.err')
+        if not tail and os.path.exists(err):
+            return StepError('vm', err, f'{label}: QEMU did not start:\n'
+                             + open(err).read().strip(), EXIT_GUEST)
         return StepError('vm', r.console, f'{label}: guest stopped before '
                          'the plan finished. Console tail:\n' +
                          '\n'.join(tail), EXIT_GUEST)

@@ -47,21 +47,19 @@ class Run:
 
 
 def disks(workdir):
-    """An XFS disk (large folio page cache) and a swap disk, made once."""
+    """A fresh XFS disk (large folio page cache) and a swap disk for one
+    guest; each guest has its own, so that two can run side by side."""
     xfs = os.path.join(workdir, 'xfs.img')
     swap = os.path.join(workdir, 'swap.img')
     os.makedirs(workdir, exist_ok=True)
-    if not os.path.exists(xfs):
-        with open(xfs + '.tmp', 'wb') as f:
-            f.truncate(1 << 30)
-        subprocess.run(['mkfs.xfs', '-q', '-f', xfs + '.tmp'], check=True)
-        os.rename(xfs + '.tmp', xfs)
-    if not os.path.exists(swap):
-        with open(swap + '.tmp', 'wb') as f:
-            f.truncate(512 << 20)
-        subprocess.run(['mkswap', swap + '.tmp'], check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        os.rename(swap + '.tmp', swap)
+    for path, size, mkfs in ((xfs, 1 << 30, ['mkfs.xfs', '-q', '-f']),
+                             (swap, 512 << 20, ['mkswap'])):
+        if os.path.exists(path):
+            os.unlink(path)
+        with open(path, 'wb') as f:
+            f.truncate(size)
+        subprocess.run(mkfs + [path], check=True, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
     return [xfs, swap]
 
 
@@ -163,7 +161,7 @@ def boot(kernel, initrd, workdir, timeout, extra_cmdline=(), drives=None,
     for f in (r.console, r.testlog):
         open(f, 'w').close()
     if drives is None:
-        drives = disks(os.path.join(BUILD, 'disks'))
+        drives = disks(os.path.join(workdir, 'disks'))
     cmd = qemu_cmd(kernel, initrd, r.console, r.testlog, drives,
                    BASE_CMDLINE + list(extra_cmdline), accel(kernel))
     with open(os.path.join(workdir, 'qemu.cmd'), 'w') as f:
