@@ -79,6 +79,15 @@ def finish(rep, errors, extra_code=0):
     sys.exit(extra_code)
 
 
+def cmd_mail(a):
+    """Cover letter (from the last report) and the b4-ready mbox."""
+    from . import review
+    series.apply(a.tree)
+    path = review.write_cover(a.tree)
+    mbx, _ = review.mbox()
+    log(f'mail: {path}\nmail: {mbx} (b4 am -m {mbx} <mm-series-00@example.invalid>)')
+
+
 def cmd_test(a):
     from . import selfcheck
     selfcheck.main(a)
@@ -109,6 +118,8 @@ def main(argv=None):
                        "workbench's own tests")
     s.add_argument('--plan', default=ab.DEFAULT_PLAN)
     s.set_defaults(fn=cmd_test)
+    sub.add_parser('mail', help='cover letter from the last report, and '
+                   'the series as one mbox').set_defaults(fn=cmd_mail)
     s = sub.add_parser('boot', help='boot a kernel with a given /init')
     s.add_argument('--kernel', required=True)
     s.add_argument('--init', required=True)

@@ -8,6 +8,14 @@ from .common import log, run
 from .kbuild import BUILD_ENV, JOBS, make_args
 
 
+def selftest_make(tree, kbuild_out, outdir, targets=()):
+    """make command for the mm selftests against the kernel's headers."""
+    src = os.path.join(tree, 'tools', 'testing', 'selftests', 'mm')
+    inc = os.path.join(kbuild_out, 'usr', 'include')
+    return ['make', '-k', '-C', src, f'-j{JOBS}', f'OUTPUT={outdir}',
+            f'KHDR_INCLUDES=-isystem {inc}', 'CC=ccache gcc', *targets]
+
+
 def build_mm(tree, kbuild_out, outdir, label):
     """Build what the mm Makefile can build (make -k): a test that does
     not compile is reported by the plan as 'not built', not hidden."""
@@ -17,12 +25,9 @@ def build_mm(tree, kbuild_out, outdir, label):
     logf = os.path.join(outdir, 'build.log')
     t0 = time.monotonic()
     log(f'kselftest: {label}: building tools/testing/selftests/mm')
-    src = os.path.join(tree, 'tools', 'testing', 'selftests', 'mm')
-    inc = os.path.join(kbuild_out, 'usr', 'include')
     with open(logf, 'w') as f:
-        p = run(['make', '-k', '-C', src, f'-j{JOBS}', f'OUTPUT={outdir}',
-                 f'KHDR_INCLUDES=-isystem {inc}', 'CC=ccache gcc'],
-                env=BUILD_ENV, check=False, stdout=f, step='kselftest')
+        p = run(selftest_make(tree, kbuild_out, outdir), env=BUILD_ENV,
+                check=False, stdout=f, step='kselftest')
     secs = time.monotonic() - t0
     status = 'ok' if p.returncode == 0 else f'some targets failed, see {logf}'
     log(f'kselftest: {label}: {secs:.0f} s, {status}')

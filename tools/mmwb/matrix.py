@@ -14,8 +14,10 @@ from . import base, kbuild, series as seriesmod
 MATRIX = os.path.join(BUILD, 'matrix')
 
 # name -> options forced off.  TEST_HMM selects DEVICE_PRIVATE, so it
-# goes with it.
+# goes with it.  'default' is our own configuration: its rows are the
+# bisect rows (suite 'bisect'), the others are suite 'build-matrix'.
 CONFIGS = {
+    'default': [],
     'no-userfaultfd': ['CONFIG_USERFAULTFD=n'],
     'no-thp': ['CONFIG_TRANSPARENT_HUGEPAGE=n'],
     'no-hugetlbfs': ['CONFIG_HUGETLBFS=n'],
@@ -25,12 +27,16 @@ CONFIGS = {
 WHOLE = ['mm/', 'lib/test_hmm.o']
 
 
+def suite_of(name):
+    return 'bisect' if name == 'default' else 'build-matrix'
+
+
 def configure(tree, name):
     out = os.path.join(MATRIX, name)
     os.makedirs(out, exist_ok=True)
     frag = os.path.join(out, 'override.config')
     with open(frag, 'w') as f:
-        f.write('\n'.join(CONFIGS[name]) + '\n')
+        f.write(''.join(x + '\n' for x in CONFIGS[name]))
     # The base fragment's own options may drop with the feature turned
     # off (PTE_MARKER_UFFD_WP without USERFAULTFD...): check only ours.
     kbuild.configure(tree, out=out, fragments=(kbuild.FRAGMENT, frag),
@@ -51,6 +57,30 @@ def enabled(out, target):
 def compile_targets(tree, out, targets):
     p = run(kbuild.make_args(tree, out, *targets), env=kbuild.BUILD_ENV,
             check=False, capture=True, step='matrix')
+    errs = [x for x in p.stdout.splitlines() if 'error' in x.lower()]
+    return p.returncode == 0, '; '.join(errs[:3])
+
+
+def patch_selftests(patch):
+    """mm selftest programs a patch touches (their .c files)."""
+    names = set()
+    for line in open(patch, errors='replace'):
+        m = re.match(r'^\+\+\+ b/tools/testing/selftests/mm/([\w-]+)\.c$',
+                     line)
+        if m:
+            names.add(m.group(1))
+    return sorted(names)
+
+
+def build_selftests(tree, names):
+    """Build these mm selftests at the current checkout (a test helper
+    such as vm_util.c is built with every test that links it)."""
+    from .kselftest import selftest_make
+    out = os.path.join(MATRIX, 'kselftest')
+    os.makedirs(out, exist_ok=True)
+    p = run(selftest_make(tree, kbuild.KBUILD, out,
+                          [os.path.join(out, n) for n in names]),
+            env=kbuild.BUILD_ENV, check=False, capture=True, step='bisect')
     errs = [x for x in p.stdout.splitlines() if 'error' in x.lower()]
     return p.returncode == 0, '; '.join(errs[:3])
 
@@ -90,25 +120,35 @@ def run_matrix(rep, tree=base.TREE):
             for target in WHOLE:
                 case = f'{name} @ series: {target}'
                 if not enabled(outs[name], target):
-                    rep.add('series', 'build-matrix', case, 'skip', 0, True,
+                    rep.add('series', suite_of(name), case, 'skip', 0, True,
                             'not enabled in this configuration')
                     continue
                 t1 = time.monotonic()
                 ok, why = compile_targets(tree, outs[name], [target])
-                rep.add('series', 'build-matrix', case,
+                rep.add('series', suite_of(name), case,
                         'pass' if ok else 'fail', time.monotonic() - t1, ok,
                         why)
         for commit, patch in zip(commits, patches):
             targets = patch_targets(patch)
+            tests = patch_selftests(patch)
             pname = os.path.basename(patch)
-            if not targets:
+            if not targets and not tests:
+                rep.add('series', 'bisect', f'{pname}: nothing to build',
+                        'pass', 0, True, 'documentation or scripts only')
                 continue
             git(tree, 'checkout', '-q', '--detach', commit, step='matrix')
-            for name, out in outs.items():
+            for name, out in outs.items() if targets else ():
                 t1 = time.monotonic()
                 ok, why = compile_targets(tree, out, targets)
-                rep.add('series', 'build-matrix',
+                rep.add('series', suite_of(name),
                         f'{name} @ {pname}: {" ".join(targets)}',
+                        'pass' if ok else 'fail', time.monotonic() - t1, ok,
+                        why)
+            if tests:
+                t1 = time.monotonic()
+                ok, why = build_selftests(tree, tests)
+                rep.add('series', 'bisect',
+                        f'{pname}: selftests {" ".join(tests)}',
                         'pass' if ok else 'fail', time.monotonic() - t1, ok,
                         why)
     finally:

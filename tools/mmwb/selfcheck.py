@@ -10,7 +10,7 @@ import time
 import unittest
 
 from .common import ROOT, BUILD, StepError, log
-from . import ab, base, checks, deps, matrix, report, series
+from . import ab, base, checks, deps, matrix, report, review, series
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -212,9 +212,17 @@ def main(a):
                 0, ok, '' if ok else out.strip().splitlines()[-1])
         errors = ab.ab(rep, plan_path=a.plan, hooks=[checks.ObjectChecks()])
         matrix.run_matrix(rep)
+        review.maintainers(rep)
+        review.kernel_doc(rep)
         guest_failure_tests(rep, os.path.join(ab.OUT, 'series', 'bzImage'))
     except StepError as e:
         errors.append(e)
     rep.metric('test_command_seconds', 'series',
                round(time.monotonic() - t0, 1), 's')
+    rep.write()
+    try:
+        review.cover_in_sync(rep)
+        review.b4_roundtrip(rep)
+    except StepError as e:
+        errors.append(e)
     finish(rep, errors)

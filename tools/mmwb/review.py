@@ -1,0 +1,267 @@
+# SPDX-License-Identifier: GPL-2.0
+"""What a reviewer runs before reading: MAINTAINERS.frag against the base
+MAINTAINERS, get_maintainer.pl on every patch, kernel-doc on the touched
+files (base against series), the b4 round trip of the mailable series,
+and the generated cover letter."""
+
+import email.utils
+import glob
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+
+from .common import ROOT, StepError, git, log
+from . import base, series as seriesmod
+from .report import REPORT
+
+FRAG = os.path.join(ROOT, 'MAINTAINERS.frag')
+TOPICS = os.path.join(ROOT, 'Documentation', 'topics')
+MAIL = os.path.join(REPORT, 'mail')
+COVER = os.path.join(seriesmod.PATCHES, seriesmod.COVER)
+# Topic pages in series order.
+TOPIC_ORDER = ['faultaround', 'foll-pin-cow', 'gup-subpages', 'hmm-pgmap',
+               'anon-order']
+
+
+def _maintainers_with_frag(tree, tmp):
+    path = os.path.join(tmp, 'MAINTAINERS')
+    with open(path, 'w') as f:
+        f.write(open(os.path.join(tree, 'MAINTAINERS')).read())
+        f.write('\n' + open(FRAG).read())
+    return path
+
+
+def _added_files(patches):
+    out = []
+    for p in patches:
+        text = open(p, errors='replace').read()
+        out += re.findall(r'^--- /dev/null\n\+\+\+ b/(\S+)$', text, re.M)
+    return out
+
+
+def maintainers(rep, tree=base.TREE):
+    """The fragment adds no self-test complaint, and every file the series
+    adds is covered by some entry."""
+    patches = seriesmod.read_series()
+    gm = os.path.join(tree, 'scripts', 'get_maintainer.pl')
+    with tempfile.TemporaryDirectory() as tmp:
+        merged = _maintainers_with_frag(tree, tmp)
+
+        def selftest(mpath):
+            p = subprocess.run(['perl', gm, f'--mpath={mpath}',
+                                '--self-test=patterns,sections'],
+                               cwd=tree, capture_output=True, text=True)
+            # Drop the line numbers: the fragment moves nothing else.
+            return {re.sub(r':\d+:', ':', x)
+                    for x in (p.stdout + p.stderr).splitlines()}
+        new = selftest(merged) - selftest(os.path.join(tree, 'MAINTAINERS'))
+        rep.add('series', 'maintainers', 'MAINTAINERS.frag self-test',
+                'fail' if new else 'pass', 0, not new,
+                '; '.join(sorted(new)[:3]))
+        for f in _added_files(patches):
+            p = subprocess.run(['perl', gm, f'--mpath={merged}', '--no-git',
+                                '--no-git-fallback', '--no-rolestats',
+                                '-f', f], cwd=tree, capture_output=True,
+                               text=True)
+            ok = bool(p.stdout.strip())
+            rep.add('series', 'maintainers', f'covers {f}',
+                    'pass' if ok else 'fail', 0, ok,
+                    ', '.join(p.stdout.split('\n')[:2]))
+        os.makedirs(REPORT, exist_ok=True)
+        with open(os.path.join(REPORT, 'get_maintainer.txt'), 'w') as out:
+            for p in patches:
+                r = subprocess.run(['perl', gm, f'--mpath={merged}',
+                                    '--no-git', '--no-git-fallback', p],
+                                   cwd=tree, capture_output=True, text=True)
+                name = os.path.basename(p)
+                out.write(f'== {name}\n{r.stdout}\n')
+                ok = r.returncode == 0 and bool(r.stdout.strip())
+                rep.add('series', 'get_maintainer', name,
+                        'pass' if ok else 'fail', 0, ok,
+                        '; '.join(r.stdout.strip().splitlines()[:2]))
+
+
+def kernel_doc(rep, tree=base.TREE):
+    """scripts/kernel-doc -none on each touched kernel file, base blob
+    against series blob: no new warnings."""
+    patches = seriesmod.read_series()
+    files = set()
+    for p in patches:
+        for m in re.finditer(r'^\+\+\+ b/(\S+\.[ch])$',
+                             open(p, errors='replace').read(), re.M):
+            if not m.group(1).startswith('tools/'):
+                files.add(m.group(1))
+    kd = os.path.join(tree, 'scripts', 'kernel-doc')
+
+    def warnings(rev, path, tmp):
+        blob = subprocess.run(['git', '-C', tree, 'show', f'{rev}:{path}'],
+                              capture_output=True)
+        if blob.returncode:
+            return set()
+        f = os.path.join(tmp, path.replace('/', '_'))
+        with open(f, 'wb') as fh:
+            fh.write(blob.stdout)
+        p = subprocess.run(['perl', kd, '-none', f], capture_output=True,
+                           text=True)
+        return {re.sub(r'^\S+?:\d+: ', '', x)
+                for x in p.stderr.splitlines() if 'warning' in x.lower()}
+    with tempfile.TemporaryDirectory() as tmp:
+        for path in sorted(files):
+            new = (warnings(seriesmod.APPLY_BRANCH, path, tmp) -
+                   warnings(base.BASE_TAG, path, tmp))
+            rep.add('series', 'kernel-doc', path, 'fail' if new else 'pass',
+                    0, not new, '; '.join(sorted(new)[:3]))
+
+
+def _rst_text(path):
+    """The body of a topic page as plain text: title, then its terms."""
+    lines = open(path).read().splitlines()
+    out = []
+    for i, line in enumerate(lines):
+        if line.startswith('..') or (line and set(line) == {'='}):
+            continue
+        out.append(line.replace('``', ''))
+    return '\n'.join(out).strip()
+
+
+def cover_body(rep_dir=REPORT, tree=base.TREE):
+    """The cover letter text, from the topic pages, the plan, the report
+    and the series: nothing in it is typed here per release."""
+    patches = seriesmod.read_series()
+    metrics = {}
+    mpath = os.path.join(rep_dir, 'metrics.tsv')
+    if not os.path.exists(mpath):
+        raise StepError('cover', mpath, 'no report yet: run scripts/run '
+                        'or scripts/test first', 2)
+    for line in open(mpath).read().splitlines()[1:]:
+        name, b, s, unit = line.split('\t')
+        metrics[name] = (b, s, unit)
+    parts = [
+        'This series carries five linux-mm review threads onto Linux '
+        '6.12.117 as shipped by Debian (linux-source-6.12 '
+        '6.12.117-1~deb12u1): real fixes where something is still open, '
+        'regression tests for what each thread was about, and nothing the '
+        'tree already does under another name.  Each topic below says what '
+        'the thread asked, what 6.12.117 has, what the series does and '
+        'which test proves it.',
+        'Patch 1 fixes the build of the khugepaged selftest on 6.12.117, '
+        'so that the whole mm selftest directory builds.']
+    for t in TOPIC_ORDER:
+        parts.append(_rst_text(os.path.join(TOPICS, t + '.rst')))
+    keep = [n for n in metrics if n.startswith(('faultaround_xfs_',
+                                                'anon_order_'))]
+    if keep:
+        w = max(len(n) for n in keep)
+        rows = [f'  {"metric":<{w}} {"base":>6} {"series":>6}']
+        rows += [f'  {n:<{w}} {metrics[n][0]:>6} {metrics[n][1]:>6}  '
+                 f'{metrics[n][2]}' for n in keep]
+        parts.append('Counts measured by the A/B run (the same plan on the '
+                     'base and the series kernel, in one run); timings and '
+                     'benchmark medians vary from run to run and are in '
+                     'the report, not here:\n\n' + '\n'.join(rows))
+    diffs = []
+    rpath = os.path.join(rep_dir, 'results.tsv')
+    res = {}
+    for line in open(rpath).read().splitlines()[1:]:
+        k, suite, case, result, _ = line.split('\t')
+        res.setdefault((suite, case), {})[k] = result
+    for (suite, case), v in sorted(res.items()):
+        if len(v) == 2 and v['base'] != v['series']:
+            diffs.append(f'  {suite}: {case}: {v["base"]} -> {v["series"]}')
+    parts.append('Test plan: selftests/mm.plan (mm kselftests in a QEMU '
+                 'guest, base and series kernels side by side).  Results '
+                 'that differ between the two kernels:\n\n' +
+                 ('\n'.join(diffs) if diffs else '  none'))
+    return '\n\n'.join(parts) + '\n'
+
+
+def write_cover(tree=base.TREE, path=COVER):
+    """patches/0000-cover-letter.patch: git format-patch's own cover
+    letter for the applied series, with the generated body."""
+    tmp = tempfile.mkdtemp(prefix='mmwb-cover-')
+    try:
+        git(tree, *seriesmod.FORMAT_ARGS, '--cover-letter', '-o', tmp,
+            f'{base.BASE_TAG}..{seriesmod.APPLY_BRANCH}', step='cover')
+        text = open(os.path.join(tmp, seriesmod.COVER)).read()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    text = text.replace('*** SUBJECT HERE ***',
+                        'mm: five review threads carried onto 6.12.117')
+    text = text.replace('*** BLURB HERE ***', cover_body(tree=tree).rstrip())
+    with open(path, 'w') as f:
+        f.write(text)
+    return path
+
+
+def cover_in_sync(rep, tree=base.TREE):
+    """The committed cover letter is what write_cover() makes now."""
+    with tempfile.TemporaryDirectory() as tmp:
+        fresh = write_cover(tree, os.path.join(tmp, 'cover'))
+        same = (os.path.exists(COVER) and
+                open(fresh).read() == open(COVER).read())
+        if not same:
+            shutil.copy(fresh, os.path.join(REPORT, seriesmod.COVER))
+    rep.add('series', 'b4', 'cover letter in sync with the report',
+            'pass' if same else 'fail', 0, same,
+            '' if same else f'regenerate with scripts/mmwb mail; fresh copy '
+            f'in {REPORT}/{seriesmod.COVER}')
+
+
+def mbox(out_dir=MAIL):
+    """The mailable series as one mbox: cover letter and patches threaded
+    under it with stable Message-Ids, headers unfolded."""
+    os.makedirs(out_dir, exist_ok=True)
+    files = [COVER] + seriesmod.read_series()
+    path = os.path.join(out_dir, 'series.mbx')
+    root = '<mm-series-00@example.invalid>'
+    with open(path, 'w') as out:
+        for i, f in enumerate(files):
+            text = open(f).read()
+            hdr, _, body = text.partition('\n\n')
+            hdr = re.sub(r'\n[ \t]+', ' ', hdr)
+            hdr += f'\nMessage-Id: <mm-series-{i:02d}@example.invalid>'
+            if i:
+                hdr += f'\nIn-Reply-To: {root}\nReferences: {root}'
+            out.write(hdr + '\n\n' + body.rstrip('\n') + '\n\n')
+    return path, root
+
+
+def _mailinfo(text):
+    """(message, patch) as git am would see them."""
+    with tempfile.TemporaryDirectory() as tmp:
+        m, p = os.path.join(tmp, 'msg'), os.path.join(tmp, 'patch')
+        r = subprocess.run(['git', 'mailinfo', m, p], input=text,
+                           capture_output=True, text=True)
+        return r.stdout + open(m).read(), open(p).read()
+
+
+def b4_roundtrip(rep):
+    """b4 am on the local mbox; its am-ready file must carry exactly the
+    commits of patches/."""
+    path, root = mbox()
+    out = os.path.join(MAIL, 'b4')
+    shutil.rmtree(out, ignore_errors=True)
+    os.makedirs(out)
+    p = subprocess.run(['b4', '--offline-mode', 'am', '-m', path, '-o', out,
+                        root], capture_output=True, text=True)
+    ready = glob.glob(os.path.join(out, '*.mbx'))
+    if p.returncode or not ready:
+        rep.add('series', 'b4', 'b4 am', 'fail', 0, False,
+                (p.stdout + p.stderr).strip().splitlines()[-1:])
+        return
+    msgs = re.split(r'^From [^\n]*\n', open(ready[0]).read(), flags=re.M)
+    msgs = [m for m in msgs if m.strip()]
+    want = seriesmod.read_series()
+    ok = len(msgs) == len(want)
+    rep.add('series', 'b4', 'b4 am: one am-ready message per patch',
+            'pass' if ok else 'fail', 0, ok, f'{len(msgs)} of {len(want)}')
+    for got, f in zip(msgs, want):
+        a = _mailinfo(got)
+        b = _mailinfo(open(f).read())
+        same = a == b
+        rep.add('series', 'b4', os.path.basename(f),
+                'pass' if same else 'fail', 0, same,
+                '' if same else 'am-ready content differs from patches/')
+    log(f'b4: {len(msgs)} am-ready patches in {ready[0]}')
