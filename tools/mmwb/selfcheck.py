@@ -174,23 +174,28 @@ def host_failure_tests(rep):
     subprocess.run(['rm', '-rf', tmp])
 
 
+# (case, /init script, global timeout, exit code, what the error says)
+GUEST_FAILURES = [
+    ('guest panic fails the run with the excerpt',
+     '#!/bin/sh\necho "init exits on purpose"\nexit 1\n', 120, 7,
+     'Kernel panic'),
+    ('hung guest is killed at the global timeout',
+     '#!/bin/sh\nwhile :; do sleep 1; done\n', 30, 8, 'guest hung'),
+]
+
+
 def guest_failure_tests(rep, kernel):
     """A guest that panics and one that hangs, on the series kernel."""
     tmp = tempfile.mkdtemp(prefix='mmwb-guest-', dir=BUILD)
-    init = os.path.join(tmp, 'panic-init')
-    with open(init, 'w') as f:
-        f.write('#!/bin/sh\necho "init exits on purpose"\nexit 1\n')
-    expect_exit(rep, 'guest panic fails the run with the excerpt', 7,
-                'Kernel panic', ['boot', '--kernel', kernel, '--init', init,
-                                 '--timeout', '120', '--workdir',
-                                 os.path.join(tmp, 'panic')])
-    init = os.path.join(tmp, 'hang-init')
-    with open(init, 'w') as f:
-        f.write('#!/bin/sh\nwhile :; do sleep 1; done\n')
-    expect_exit(rep, 'hung guest is killed at the global timeout', 8,
-                'guest hung', ['boot', '--kernel', kernel, '--init', init,
-                               '--timeout', '30', '--workdir',
-                               os.path.join(tmp, 'hang')])
+    for i, (case, script, timeout, code, needle) in \
+            enumerate(GUEST_FAILURES):
+        init = os.path.join(tmp, f'init{i}')
+        with open(init, 'w') as f:
+            f.write(script)
+        expect_exit(rep, case, code, needle,
+                    ['boot', '--kernel', kernel, '--init', init,
+                     '--timeout', str(timeout), '--workdir',
+                     os.path.join(tmp, f'guest{i}')])
     subprocess.run(['rm', '-rf', tmp])
 
 
