@@ -55,6 +55,22 @@ def cmd_boot(a):
     log('boot: guest finished cleanly')
 
 
+def cmd_try(a):
+    """One kernel of one's own (a local mutation, say) with a plan, using
+    the series' test binaries from the last run; rows as kernel 'try'."""
+    from . import report
+    rep = report.Report()
+    plan = ab.load_plan(a.plan, a.tree)
+    r = ab.run_plan('try', plan, rep, img=os.path.abspath(a.kernel))
+    errors = [e for e in [ab.guest_verdict('try', r)] if e]
+    text = rep.write(os.path.join(ab.OUT, 'try', 'report'))
+    print(text)
+    for row in rep.rows:
+        print(f'{row.result:5} {row.suite}: {row.case}')
+    if errors:
+        print(str(errors[0]), file=sys.stderr)
+
+
 def cmd_run(a):
     from . import report
     rep = report.Report()
@@ -118,6 +134,11 @@ def main(argv=None):
                        "workbench's own tests")
     s.add_argument('--plan', default=ab.DEFAULT_PLAN)
     s.set_defaults(fn=cmd_test)
+    s = sub.add_parser('try', help='boot a kernel of your own with a plan '
+                       '(series test binaries)')
+    s.add_argument('--kernel', required=True)
+    s.add_argument('--plan', required=True)
+    s.set_defaults(fn=cmd_try)
     sub.add_parser('mail', help='cover letter from the last report, and '
                    'the series as one mbox').set_defaults(fn=cmd_mail)
     s = sub.add_parser('boot', help='boot a kernel with a given /init')

@@ -38,8 +38,10 @@ def bindirs(label, tree=base.TREE):
     build there is an error there), and the tests the series adds as the
     series builds them: a regression test must run on the kernel that
     has the bug."""
-    own = os.path.join(OUT, label, 'selftests')
     ser = os.path.join(OUT, 'series', 'selftests')
+    own = os.path.join(OUT, label, 'selftests')
+    if label not in ('base', 'series'):
+        own = ser   # a kernel of one's own ('mmwb try') runs the series' tests
     in_base = planmod.mm_selftests(tree, base.BASE_TAG)
 
     def where(binary):
