@@ -62,7 +62,7 @@ def cmd_try(a):
     rep = report.Report()
     plan = ab.load_plan(a.plan, a.tree)
     r = ab.run_plan('try', plan, rep, img=os.path.abspath(a.kernel))
-    errors = [e for e in [ab.guest_verdict('try', r)] if e]
+    errors = [e for e in [ab.guest_verdict('try', r, plan)] if e]
     text = rep.write(os.path.join(ab.OUT, 'try', 'report'))
     print(text)
     for row in rep.rows:

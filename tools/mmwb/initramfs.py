@@ -26,7 +26,7 @@ def _libs(binary):
     return out
 
 
-def init_script(plan, tests_present):
+def init_script(plan, tests_present, tests=None):
     """The guest's /init.  Test output goes to ttyS1 between markers;
     markers also go to /dev/kmsg so the console shows which test ran."""
     q = shlex.quote
@@ -49,7 +49,7 @@ def init_script(plan, tests_present):
     for cmd in plan.setup:
         lines.append(f'( {cmd} ) >&3 2>&3 || say "MMWB-SETUP-FAILED" '
                      f'{q(cmd)}')
-    for t in plan.tests:
+    for t in (plan.tests if tests is None else tests):
         if t.name not in tests_present:
             lines.append(f'say {BEGIN} {t.name}; say {END} {t.name} '
                          'rc=127 secs=0 missing')
@@ -69,7 +69,7 @@ def init_script(plan, tests_present):
     return '\n'.join(lines)
 
 
-def build(dest, plan, bindir, init_override=None):
+def build(dest, plan, bindir, init_override=None, tests=None):
     """Write dest (a newc cpio).  bindir(binary) names the directory that
     holds a test binary.  Returns the plan tests whose binary is there."""
     if not os.path.isfile(BUSYBOX):
@@ -105,7 +105,7 @@ def build(dest, plan, bindir, init_override=None):
     init = os.path.join(root, 'init')
     with open(init, 'w') as f:
         f.write(init_override if init_override is not None
-                else init_script(plan, present))
+                else init_script(plan, present, tests))
     os.chmod(init, 0o755)
     with open(dest, 'wb') as out:
         find = subprocess.Popen(['find', '.', '-print0'], cwd=root,

@@ -7,8 +7,11 @@
     test   <name> <timeout-s> <format> <binary> [args...]
     expect <base|series|*> <test>[:<case glob>] <result> <reason...>
     metric <test> <metric name> <regex with one group> <unit>
+    only   <base|series> <test> <reason...>
 
-A binary written 'series:<name>' is a tool rather than the test under
+'only' runs a test on one kernel; on the other it is a skip with the
+reason (a stress test that can crash a kernel whose bug a
+deterministic test already shows).  A binary written 'series:<name>' is a tool rather than the test under
 test: both kernels run it as the series builds it (gup_test with an
 option the series adds, measuring base and series alike).  A metric is
 the median of every match of the regex in the test's output, per
@@ -71,6 +74,18 @@ class Plan:
     expects: list = field(default_factory=list)
     metrics: list = field(default_factory=list)
     timeout: int = 0
+    only: dict = field(default_factory=dict)   # test -> (kernel, reason)
+
+    def tests_for(self, kernel):
+        """(tests that run on this kernel, {test: reason} skipped)."""
+        run, skipped = [], {}
+        for t in self.tests:
+            k, why = self.only.get(t.name, (kernel, ''))
+            if k == kernel:
+                run.append(t)
+            else:
+                skipped[t.name] = f'runs on the {k} kernel only: {why}'
+        return run, skipped
 
     def test(self, name):
         for t in self.tests:
@@ -156,6 +171,11 @@ def parse(path, formats, known_binaries=None):
             test, _, case = target.partition(':')
             plan.expects.append(Expect(kernel, test, case or '*', result,
                                        reason, n))
+        elif kw == 'only':
+            w = rest.split(None, 2)
+            if len(w) < 3 or w[0] not in KERNELS:
+                err(n, 'only needs <base|series> <test> <reason>')
+            plan.only[w[1]] = (w[0], w[2])
         elif kw == 'metric':
             try:
                 w = shlex.split(rest)
@@ -180,6 +200,9 @@ def parse(path, formats, known_binaries=None):
         if not plan.test(e.test) and e.test not in ('console',):
             err(e.line, f'expect names test {e.test!r}, which the plan '
                 'does not run')
+    for name in plan.only:
+        if not plan.test(name):
+            err(n, f'only names test {name!r}, which the plan does not run')
     for m in plan.metrics:
         if not plan.test(m.test):
             err(m.line, f'metric names test {m.test!r}, which the plan '
