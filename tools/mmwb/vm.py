@@ -13,7 +13,7 @@ from . import initramfs as irfs
 
 QEMU = 'qemu-system-x86_64'
 MEM = '6G'
-SMP = '2'
+SMP = '3'
 # 2 MiB and 1 GiB huge pages are reserved at boot; two fake NUMA nodes
 # give the migration tests somewhere to go.
 BASE_CMDLINE = ['console=ttyS0', 'panic=-1', 'numa=fake=2',
