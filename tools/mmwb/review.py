@@ -115,6 +115,31 @@ def kernel_doc(rep, tree=base.TREE):
                     0, not new, '; '.join(sorted(new)[:3]))
 
 
+def kernel_rst(rep, tree=base.TREE):
+    """Kernel Documentation/*.rst the series touches: docutils with
+    warnings as errors on the series blob (a full 'make htmldocs' needs
+    Sphinx and takes too long for the test command)."""
+    patches = seriesmod.read_series()
+    files = set()
+    for p in patches:
+        files.update(re.findall(r'^\+\+\+ b/(Documentation/\S+\.rst)$',
+                                open(p, errors='replace').read(), re.M))
+    with tempfile.TemporaryDirectory() as tmp:
+        for path in sorted(files):
+            blob = subprocess.run(['git', '-C', tree, 'show',
+                                   f'{seriesmod.APPLY_BRANCH}:{path}'],
+                                  capture_output=True)
+            f = os.path.join(tmp, os.path.basename(path))
+            with open(f, 'wb') as fh:
+                fh.write(blob.stdout)
+            p = subprocess.run(['rst2html', '--halt=warning',
+                                '--report=warning', f, os.devnull],
+                               capture_output=True, text=True)
+            ok = p.returncode == 0
+            rep.add('series', 'kernel-doc', path, 'pass' if ok else 'fail',
+                    0, ok, '' if ok else p.stderr.strip()[:200])
+
+
 def _rst_text(path):
     """The body of a topic page as plain text: title, then its terms."""
     lines = open(path).read().splitlines()

@@ -219,6 +219,7 @@ def main(a):
         matrix.run_matrix(rep)
         review.maintainers(rep)
         review.kernel_doc(rep)
+        review.kernel_rst(rep)
         guest_failure_tests(rep, os.path.join(ab.OUT, 'series', 'bzImage'))
     except StepError as e:
         errors.append(e)
