@@ -86,6 +86,8 @@ class Report:
     def summary(self):
         per = OrderedDict()
         for r in self.rows:
+            if r.kernel not in KERNELS:     # 'mmwb try' rows: listed apart
+                continue
             per.setdefault(r.suite, {k: defaultdict(int) for k in KERNELS})
             per[r.suite][r.kernel][r.result] += 1
         out = ['A/B summary (pass/fail/skip/xfail/error); '
