@@ -10,6 +10,9 @@ import subprocess
 from .common import StepError, EXIT_BUILD, EXIT_DEPS
 
 BUSYBOX = '/bin/busybox'
+# Libraries glibc loads with dlopen(), which ldd cannot see:
+# pthread_cancel() needs libgcc_s for unwinding (migration selftest).
+DLOPENED = ['/lib/x86_64-linux-gnu/libgcc_s.so.1']
 # Markers on the test port (ttyS1); results.py and vm.py read them.
 BEGIN, END, DONE, BOOT = 'MMWB-BEGIN', 'MMWB-END', 'MMWB-DONE', 'MMWB-BOOT'
 
@@ -98,6 +101,8 @@ def build(dest, plan, bindir, init_override=None, tests=None):
                 shutil.copy2(src, dst)
                 libs |= _libs(src)
             present.add(t.name)
+    if libs:
+        libs |= {x for x in DLOPENED if os.path.exists(x)}
     for lib in libs:
         dst = os.path.join(root, lib.lstrip('/'))
         os.makedirs(os.path.dirname(dst), exist_ok=True)
