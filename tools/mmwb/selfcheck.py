@@ -7,6 +7,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 import unittest
 
 from .common import ROOT, BUILD, StepError, log
@@ -223,6 +224,9 @@ def main(a):
         guest_failure_tests(rep, os.path.join(ab.OUT, 'series', 'bzImage'))
     except StepError as e:
         errors.append(e)
+    except Exception:   # a workbench bug: report what ran, then fail
+        errors.append(StepError('internal', None, traceback.format_exc(),
+                                1))
     rep.metric('test_command_seconds', 'series',
                round(time.monotonic() - t0, 1), 's')
     rep.write()
