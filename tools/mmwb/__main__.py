@@ -5,7 +5,7 @@ import argparse
 import os
 import sys
 
-from .common import (StepError, EXIT_UNEXPECTED, EXIT_USAGE, die, log)
+from .common import (StepError, EXIT_UNEXPECTED, die, log)
 from . import ab, base, deps, series
 
 

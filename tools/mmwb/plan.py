@@ -24,7 +24,6 @@ says otherwise, a case is expected to pass or to skip.
 """
 
 import fnmatch
-import os
 import re
 import shlex
 import subprocess

@@ -4,7 +4,6 @@ MAINTAINERS, get_maintainer.pl on every patch, kernel-doc on the touched
 files (base against series), the b4 round trip of the mailable series,
 and the generated cover letter."""
 
-import email.utils
 import glob
 import os
 import re
@@ -145,7 +144,7 @@ def _rst_text(path):
     """The body of a topic page as plain text: title, then its terms."""
     lines = open(path).read().splitlines()
     out = []
-    for i, line in enumerate(lines):
+    for line in lines:
         if line.startswith('..') or (line and set(line) == {'='}):
             continue
         out.append(line.replace('``', ''))
@@ -155,7 +154,6 @@ def _rst_text(path):
 def cover_body(rep_dir=REPORT, tree=base.TREE):
     """The cover letter text, from the topic pages, the plan, the report
     and the series: nothing in it is typed here per release."""
-    patches = seriesmod.read_series()
     metrics = {}
     mpath = os.path.join(rep_dir, 'metrics.tsv')
     if not os.path.exists(mpath):

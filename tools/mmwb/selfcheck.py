@@ -10,7 +10,7 @@ import time
 import traceback
 import unittest
 
-from .common import ROOT, BUILD, StepError, log
+from .common import BUILD, StepError, log
 from . import ab, base, checks, deps, matrix, report, review, series
 
 HERE = os.path.dirname(os.path.abspath(__file__))
