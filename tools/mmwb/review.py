@@ -244,6 +244,9 @@ def mbox(out_dir=MAIL):
     """The mailable series as one mbox: cover letter and patches threaded
     under it with stable Message-Ids, headers unfolded."""
     os.makedirs(out_dir, exist_ok=True)
+    if not os.path.exists(COVER):
+        raise StepError('mail', COVER, 'no cover letter: make it with '
+                        'scripts/mmwb mail', 5)
     files = [COVER] + seriesmod.read_series()
     path = os.path.join(out_dir, 'series.mbx')
     root = '<mm-series-00@example.invalid>'

@@ -235,4 +235,7 @@ def main(a):
         review.b4_roundtrip(rep)
     except StepError as e:
         errors.append(e)
+    except Exception:   # a workbench bug: report what ran, then fail
+        errors.append(StepError('internal', None, traceback.format_exc(),
+                                1))
     finish(rep, errors)
