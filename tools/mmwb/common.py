@@ -19,7 +19,6 @@ EXIT_SERIES = 5         # a patch does not apply / export out of sync
 EXIT_BUILD = 6          # kernel or selftest build failed
 EXIT_GUEST = 7          # guest panicked, oopsed or warned
 EXIT_HANG = 8           # guest hung past the global timeout
-EXIT_CHECK = 9          # a static check failed
 
 _T0 = time.monotonic()
 
