@@ -15,6 +15,8 @@ BUSYBOX = '/bin/busybox'
 DLOPENED = ['/lib/x86_64-linux-gnu/libgcc_s.so.1']
 # Markers on the test port (ttyS1); results.py and vm.py read them.
 BEGIN, END, DONE, BOOT = 'MMWB-BEGIN', 'MMWB-END', 'MMWB-DONE', 'MMWB-BOOT'
+# Between the runs of a test the plan retries: 'MMWB-RETRY <test> rc=N'.
+RETRY = 'MMWB-RETRY'
 
 
 def _libs(binary):
@@ -59,12 +61,19 @@ def init_script(plan, tests_present, tests=None):
             continue
         exe = t.binary.replace(':', '-')
         argv = ' '.join(q(a) for a in [f'/tests/{exe}', *t.args])
+        runs = 1 + plan.retry.get(t.name, (0, ''))[0]
         lines += [
             f'say {BEGIN} {t.name}',
             't0=$(up)',
-            f'(cd /tmp && timeout -s KILL {t.timeout} {argv}) </dev/null '
+            'n=1',
+            'while :; do',
+            f'  (cd /tmp && timeout -s KILL {t.timeout} {argv}) </dev/null '
             '>&3 2>&3',
-            'rc=$?',
+            '  rc=$?',
+            f'  [ $rc -eq 0 ] || [ $n -ge {runs} ] && break',
+            f'  say {RETRY} {t.name} rc=$rc',
+            '  n=$((n + 1))',
+            'done',
             f'say {END} {t.name} rc=$rc secs=$(awk "BEGIN{{print $(up)-$t0}}")',
         ]
     lines += [f'say {DONE}', 'swapoff -a 2>/dev/null',

@@ -74,6 +74,7 @@ class Plan:
     metrics: list = field(default_factory=list)
     timeout: int = 0
     only: dict = field(default_factory=dict)   # test -> (kernel, reason)
+    retry: dict = field(default_factory=dict)  # test -> (runs, reason)
 
     def tests_for(self, kernel):
         """(tests that run on this kernel, {test: reason} skipped)."""
@@ -175,6 +176,13 @@ def parse(path, formats, known_binaries=None):
             if len(w) < 3 or w[0] not in KERNELS:
                 err(n, 'only needs <base|series> <test> <reason>')
             plan.only[w[1]] = (w[0], w[2])
+        elif kw == 'retry':
+            w = rest.split(None, 2)
+            if len(w) < 3 or not w[1].isdigit() or not \
+                    1 <= int(w[1]) <= 3:
+                err(n, 'retry needs <test> <extra runs, 1-3> <reason>: '
+                    'a known flake is named and explained')
+            plan.retry[w[0]] = (int(w[1]), w[2])
         elif kw == 'metric':
             try:
                 w = shlex.split(rest)
@@ -202,6 +210,9 @@ def parse(path, formats, known_binaries=None):
     for name in plan.only:
         if not plan.test(name):
             err(n, f'only names test {name!r}, which the plan does not run')
+    for name in plan.retry:
+        if not plan.test(name):
+            err(n, f'retry names test {name!r}, which the plan does not run')
     for m in plan.metrics:
         if not plan.test(m.test):
             err(m.line, f'metric names test {m.test!r}, which the plan '

@@ -172,3 +172,13 @@ def judge(result, expected):
     if expected == 'fail' and result == 'fail':
         return 'xfail', True
     return result, result == expected
+
+
+def split_runs(text, marker):
+    """A retried test's output: ([(output, exit status) of each failed
+    run], output of the last run).  Runs end at '<marker> <test> rc=N'."""
+    parts = re.split(rf'^{re.escape(marker)} \S+ rc=(\d+)\r?$\n?', text,
+                     flags=re.M)
+    failed = [(parts[i], int(parts[i + 1]))
+              for i in range(0, len(parts) - 1, 2)]
+    return failed, parts[-1]
