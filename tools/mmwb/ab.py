@@ -53,12 +53,15 @@ def bindirs(label, tree=base.TREE):
     return where
 
 
-def run_plan(label, plan, rep, img=None):
-    """Boot one kernel with the plan; rows go to rep.  Returns vm.Run."""
+def run_plan(label, plan, rep, img=None, role=None):
+    """Boot one kernel with the plan; rows go to rep.  Returns vm.Run.
+    role: the plan's kernel whose tests and expectations apply (the
+    debug kernel is the series built another way); default label."""
+    role = role or label
     d = os.path.join(OUT, label)
     img = img or os.path.join(d, 'bzImage')
     ir = os.path.join(d, 'initramfs.cpio')
-    tests, skipped = plan.tests_for(label)
+    tests, skipped = plan.tests_for(role)
     present = initramfs.build(ir, plan, bindirs(label), tests=tests)
     log(f'vm: {label}: booting ({len(tests)} tests, global timeout '
         f'{plan.total_timeout()} s)')
@@ -77,6 +80,14 @@ def run_plan(label, plan, rep, img=None):
             with open(os.path.join(d, 'vm', f'{t.name}.out'), 'w') as f:
                 f.write(out)
             timed_out = rc is None or rc == 137
+            # Runs the plan retried (a named flake): each failed run is a
+            # row of its own, and only the last run is judged.
+            failed, out = results.split_runs(out, initramfs.RETRY)
+            for i, (text, frc) in enumerate(failed, 1):
+                last = [x for x in text.splitlines() if x.strip()][-1:]
+                rep.add(label, t.name, f'run {i} (retried)', 'xfail', 0,
+                        True, f'exit status {frc}: {" ".join(last)}; plan: '
+                        f'retry: {plan.retry.get(t.name, (0, ""))[1]}')
             cases = results.classify(t, rc, secs, out, timed_out=timed_out)
             for name, value, unit in results.parse_metrics(out):
                 rep.metric(name, label, value, unit)
@@ -86,13 +97,13 @@ def run_plan(label, plan, rep, img=None):
                     if v is not None:
                         rep.metric(m.name, label, v, m.unit)
         for c in cases:
-            exp, why = plan.expectation(label, t.name, c.name)
+            exp, why = plan.expectation(role, t.name, c.name)
             res, ok = results.judge(c.result, exp)
             detail = c.detail if ok or not why else f'{c.detail}; plan: {why}'
             rep.add(label, t.name, c.name, res,
                     secs if len(cases) == 1 else 0, ok, detail)
     for kind, excerpt in r.splats:
-        exp, _ = plan.expectation(label, 'console', kind)
+        exp, _ = plan.expectation(role, 'console', kind)
         res, ok = results.judge('fail', exp)
         rep.add(label, 'console', kind, res, 0, ok, excerpt.splitlines()[0])
     if r.hung:
@@ -107,7 +118,7 @@ def run_plan(label, plan, rep, img=None):
     return r
 
 
-def guest_verdict(label, r, plan=None):
+def guest_verdict(label, r, plan=None, role=None):
     """StepError for a run whose guest went wrong, with the excerpt.  A
     splat the plan expects on this kernel (console:<kind> fail) is not
     an error; its row says so."""
@@ -117,7 +128,8 @@ def guest_verdict(label, r, plan=None):
                          f'the global timeout ({r.wall:.0f} s). Console '
                          'tail:\n' + '\n'.join(tail), EXIT_HANG)
     splats = [(k, ex) for k, ex in r.splats
-              if not plan or plan.expectation(label, 'console', k)[0]
+              if not plan or
+              plan.expectation(role or label, 'console', k)[0]
               != 'fail']
     if splats:
         kind, ex = splats[0]

@@ -5,7 +5,7 @@ import os
 import tempfile
 import unittest
 
-from mmwb import plan, report, results, vm
+from mmwb import checks, plan, report, results, vm
 from mmwb.common import StepError
 
 DATA = os.path.join(os.path.dirname(__file__), 'test_data')
@@ -98,6 +98,23 @@ class OtherFormatsTest(unittest.TestCase):
              'table', 'fail')])
 
 
+class CoccicheckTest(unittest.TestCase):
+    def test_recorded_report(self):
+        # make C=2 CHECK=scripts/coccicheck output: compiler warnings mixed
+        # with spatch's report lines (recorded from misc/swap.cocci).
+        got = checks.parse_cocci(data('coccicheck-report.txt'),
+                                 ['mm/x.c', 'lib/test_hmm.c'])
+        self.assertEqual(got['mm/x.c'],
+                         {'mm/x.c: WARNING opportunity for swap()'})
+        self.assertEqual(got['lib/test_hmm.c'], set())
+
+    def test_line_numbers_do_not_count(self):
+        a = checks.parse_cocci('mm/a.c:10:1-4: WARNING x\n', ['mm/a.c'])
+        b = checks.parse_cocci('/t/linux/mm/a.c:99:2-5: WARNING x\n',
+                               ['mm/a.c'])
+        self.assertEqual(a, b)
+
+
 class MetricTest(unittest.TestCase):
     def test_metric_lines(self):
         text = ('# METRIC faultaround_xfs_64k_faults 2 faults\n'
@@ -153,6 +170,31 @@ class ClassifyTest(unittest.TestCase):
         self.assertEqual(results.judge('error', 'error'), ('error', True))
 
 
+class RetryTest(unittest.TestCase):
+    def test_split_runs(self):
+        text = ('Testing a... done\nERROR: UFFDIO_COPY error: -2\n'
+                'MMWB-RETRY uffd rc=1\nTesting a... done\nall good\n')
+        failed, last = results.split_runs(text, 'MMWB-RETRY')
+        self.assertEqual(failed, [('Testing a... done\n'
+                                   'ERROR: UFFDIO_COPY error: -2\n', 1)])
+        self.assertEqual(last, 'Testing a... done\nall good\n')
+
+    def test_no_retry(self):
+        self.assertEqual(results.split_runs('ok 1 a\n', 'MMWB-RETRY'),
+                         ([], 'ok 1 a\n'))
+
+    def test_init_loops_only_for_retried_tests(self):
+        from mmwb import initramfs
+        p = plan.Plan(path='x')
+        p.tests = [plan.Test('a', 10, 'ktap', 'a', [], 1),
+                   plan.Test('b', 10, 'ktap', 'b', [], 2)]
+        p.retry = {'b': (2, 'flaky')}
+        init = initramfs.init_script(p, {'a', 'b'})
+        self.assertIn('[ $rc -eq 0 ] || [ $n -ge 1 ] && break', init)
+        self.assertIn('[ $rc -eq 0 ] || [ $n -ge 3 ] && break', init)
+        self.assertIn('say MMWB-RETRY b rc=$rc', init)
+
+
 class PlanTest(unittest.TestCase):
     def parse(self, text, known=None):
         with tempfile.NamedTemporaryFile('w', suffix='.plan',
@@ -182,7 +224,10 @@ class PlanTest(unittest.TestCase):
                'frob\n', 'test a 10 ktap a\ntest a 10 ktap a\n',
                'test a 10 ktap a\nexpect base a fail\n',
                'test a 10 ktap a\nexpect base b fail why\n',
-               'test a 10 ktap a\nexpect other a fail why\n']
+               'test a 10 ktap a\nexpect other a fail why\n',
+               'test a 10 ktap a\nretry a 1\n',
+               'test a 10 ktap a\nretry a 9 too many\n',
+               'test a 10 ktap a\nretry b 1 no such test\n']
         for text in bad:
             with self.subTest(text=text):
                 with self.assertRaises(StepError) as cm:
