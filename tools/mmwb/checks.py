@@ -1,12 +1,13 @@
 # SPDX-License-Identifier: GPL-2.0
-"""Static checks: checkpatch, sparse and W=1 (new warnings only, base vs
-series, on the objects the series touches), shellcheck."""
+"""Static checks: checkpatch, sparse and W=1, coccicheck (new reports
+only, base vs series, on the objects the series touches), shellcheck."""
 
 import fnmatch
 import glob
 import os
 import re
 import subprocess
+import time
 
 from .common import ROOT, log, run
 from .kbuild import BUILD_ENV, KBUILD, make_args
@@ -87,6 +88,37 @@ def object_warnings(tree, obj):
     return warns, p.returncode
 
 
+_COCCI = re.compile(r'^(\S+?):\d+:\d+-\d+: (.*)$')
+
+
+def parse_cocci(text, sources):
+    """{source: set of 'source: message'} from coccicheck report lines
+    (file:line:col-col: message); the file may carry the O= relative or
+    an absolute prefix."""
+    found = {src: set() for src in sources}
+    for line in text.splitlines():
+        m = _COCCI.match(line)
+        if not m:
+            continue
+        for src in sources:
+            if m.group(1) == src or m.group(1).endswith('/' + src):
+                found[src].add(f'{src}: {m.group(2)}')
+    return found
+
+
+def cocci_reports(tree, objs):
+    """coccicheck in report mode, the kernel's own way for single files
+    (make C=2 CHECK=scripts/coccicheck): every SmPL script in
+    scripts/coccinelle that has a report mode, on each object's source.
+    Returns ({source: set of 'file: message'}, exit status); line and
+    column numbers are dropped so that moved code does not count as new."""
+    check = os.path.join(os.path.abspath(tree), 'scripts', 'coccicheck')
+    p = run(make_args(tree, KBUILD, *objs,
+                      extra=('C=2', f'CHECK={check}', 'MODE=report')),
+            env=BUILD_ENV, check=False, capture=True, step='coccicheck')
+    return parse_cocci(p.stdout, [o[:-2] + '.c' for o in objs]), p.returncode
+
+
 class ObjectChecks:
     """A build hook: collects warnings per kernel, compares on series."""
 
@@ -110,6 +142,23 @@ class ObjectChecks:
             rep.add('series', 'sparse', obj, res, 0, res == 'pass',
                     '; '.join(sorted(new)[:5]) or
                     f'{len(warns)} warning(s), none new against base')
+        t0 = time.monotonic()
+        found, rc = cocci_reports(tree, objs)
+        secs = time.monotonic() - t0
+        rep.metric('coccicheck_seconds', label, round(secs, 1), 's')
+        log(f'coccicheck: {label}: {sum(map(len, found.values()))} '
+            f'report(s) on {len(found)} file(s) in {secs:.0f} s')
+        for src, reports in found.items():
+            self.seen[(label, 'cocci', src)] = reports
+            if label != 'series':
+                continue
+            new = reports - self.seen.get(('base', 'cocci', src), set())
+            res = 'fail' if new or rc else 'pass'
+            why = ('; '.join(sorted(new)[:5]) if new else
+                   f'make exited {rc}' if rc else
+                   f'{len(reports)} report(s), none new against base')
+            rep.add('series', 'coccicheck', src, res, secs / len(found),
+                    res == 'pass', why)
 
 
 def docs(rep):
