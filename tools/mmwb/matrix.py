@@ -2,7 +2,9 @@
 """Build matrix: the objects the series touches, compiled with features
 switched off (!CONFIG_USERFAULTFD and friends), for the whole series and
 at every patch boundary.  One O= directory per configuration, ccache;
-at a patch boundary only what that patch touches is compiled."""
+at a patch boundary only what that patch touches is compiled, and where
+a patch touches kernel code, vmlinux is relinked in our own configuration
+(an incremental build in the main build directory)."""
 
 import os
 import re
@@ -113,6 +115,7 @@ def run_matrix(rep, tree=base.TREE):
                         f'applied branch, {len(patches)} patches in series',
                         5)
     outs = {}
+    link_secs = 0.0
     try:
         for name in CONFIGS:
             outs[name] = configure(tree, name)
@@ -151,6 +154,16 @@ def run_matrix(rep, tree=base.TREE):
                         f'{name} @ {pname}: {" ".join(these)}',
                         'pass' if ok else 'fail', time.monotonic() - t1, ok,
                         why)
+            if targets:
+                # The whole kernel in our own configuration, linked: the
+                # main build directory already holds the series' objects,
+                # so only what changed between boundaries is compiled.
+                t1 = time.monotonic()
+                ok, why = compile_targets(tree, kbuild.KBUILD, ['vmlinux'])
+                dt = time.monotonic() - t1
+                link_secs += dt
+                rep.add('series', 'bisect', f'{pname}: vmlinux (linked)',
+                        'pass' if ok else 'fail', dt, ok, why)
             if tests:
                 t1 = time.monotonic()
                 ok, why = build_selftests(tree, tests)
@@ -162,4 +175,5 @@ def run_matrix(rep, tree=base.TREE):
         git(tree, 'checkout', '-q', seriesmod.APPLY_BRANCH, step='matrix')
     secs = time.monotonic() - t0
     rep.metric('build_matrix_seconds', 'series', round(secs, 1), 's')
+    rep.metric('bisect_vmlinux_seconds', 'series', round(link_secs, 1), 's')
     log(f'matrix: done in {secs:.0f} s')
