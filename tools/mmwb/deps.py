@@ -23,6 +23,7 @@ TOOLS = {
     'quilt': 'quilt', 'shellcheck': 'shellcheck',
     'mkfs.xfs': 'xfsprogs', 'stress-ng': 'stress-ng',
     'pahole': 'dwarves', 'depmod': 'kmod', 'rst2html': 'python3-docutils',
+    'sphinx-build': 'python3-sphinx',
 }
 # Libraries have no binary to look for: a file they install stands in.
 HEADERS = {

@@ -11,8 +11,9 @@ import shutil
 import subprocess
 import tempfile
 import textwrap
+import time
 
-from .common import ROOT, StepError, git, log
+from .common import BUILD, ROOT, StepError, git, log, run
 from . import base, series as seriesmod
 from .report import REPORT
 
@@ -119,13 +120,8 @@ def kernel_rst(rep, tree=base.TREE):
     """Kernel Documentation/*.rst the series touches: docutils with
     warnings as errors on the series blob (a full 'make htmldocs' needs
     Sphinx and takes too long for the test command)."""
-    patches = seriesmod.read_series()
-    files = set()
-    for p in patches:
-        files.update(re.findall(r'^\+\+\+ b/(Documentation/\S+\.rst)$',
-                                open(p, errors='replace').read(), re.M))
     with tempfile.TemporaryDirectory() as tmp:
-        for path in sorted(files):
+        for path in _touched_rst():
             blob = subprocess.run(['git', '-C', tree, 'show',
                                    f'{seriesmod.APPLY_BRANCH}:{path}'],
                                   capture_output=True)
@@ -138,6 +134,70 @@ def kernel_rst(rep, tree=base.TREE):
             ok = p.returncode == 0
             rep.add('series', 'kernel-doc', path, 'pass' if ok else 'fail',
                     0, ok, '' if ok else p.stderr.strip()[:200])
+
+
+def _touched_rst():
+    files = set()
+    for p in seriesmod.read_series():
+        files.update(re.findall(r'^\+\+\+ b/(Documentation/\S+\.rst)$',
+                                open(p, errors='replace').read(), re.M))
+    return sorted(files)
+
+
+_DOCWARN = re.compile(r'^(?:\S*?/)?(Documentation/\S+?):(?:\d+:)? '
+                      r'(WARNING|ERROR|CRITICAL): (.*)$')
+
+
+def parse_sphinx(text):
+    """{'Documentation/x.rst: WARNING: msg'} from Sphinx output, without
+    the tree prefix and the line number."""
+    out = set()
+    for line in text.splitlines():
+        m = _DOCWARN.match(line.strip())
+        if m:
+            out.add(f'{m.group(1)}: {m.group(2)}: {m.group(3)}')
+    return out
+
+
+def htmldocs(rep, tree=base.TREE):
+    """make htmldocs for the Documentation/ directories the series
+    touches (SPHINXDIRS), on the base and on the series; a warning about
+    a touched file that the base build does not have fails."""
+    files = _touched_rst()
+    if not files:
+        rep.add('series', 'htmldocs', '(no rst touched)', 'skip', 0, True,
+                'the series touches no Documentation/*.rst')
+        return
+    dirs = sorted({f.split('/')[1] for f in files if f.count('/') > 1})
+    found, rcs = {}, {}
+    t0 = time.monotonic()
+    try:
+        for label, rev in (('base', base.BASE_TAG),
+                           ('series', seriesmod.APPLY_BRANCH)):
+            git(tree, 'checkout', '-q', '--detach', rev, step='htmldocs')
+            out = os.path.join(BUILD, 'htmldocs', label)
+            log(f'htmldocs: {label}: SPHINXDIRS={" ".join(dirs)}')
+            p = run(['make', '-s', '-C', tree, f'O={out}',
+                     f'SPHINXDIRS={" ".join(dirs)}', 'htmldocs'],
+                    check=False, capture=True, step='htmldocs')
+            with open(os.path.join(BUILD, 'htmldocs', f'{label}.log'),
+                      'w') as f:
+                f.write(p.stdout)
+            found[label], rcs[label] = parse_sphinx(p.stdout), p.returncode
+    finally:
+        git(tree, 'checkout', '-q', seriesmod.APPLY_BRANCH, step='htmldocs')
+    secs = time.monotonic() - t0
+    rep.metric('htmldocs_seconds', 'series', round(secs, 1), 's')
+    new = found['series'] - found['base']
+    for path in files:
+        mine = sorted(w for w in new if w.startswith(path + ':'))
+        ok = not mine and rcs['series'] == 0
+        total = len([w for w in found['series']
+                     if w.startswith(path + ':')])
+        rep.add('series', 'htmldocs', path, 'pass' if ok else 'fail',
+                secs / len(files), ok, '; '.join(mine[:3]) or
+                (f'make htmldocs exited {rcs["series"]}' if not ok else
+                 f'{total} warning(s) about it, none new against base'))
 
 
 def _rst_text(path):
@@ -159,9 +219,12 @@ def cover_body(rep_dir=REPORT, tree=base.TREE):
     if not os.path.exists(mpath):
         raise StepError('cover', mpath, 'no report yet: run scripts/run '
                         'or scripts/test first', 2)
-    for line in open(mpath).read().splitlines()[1:]:
-        name, b, s, unit = line.split('\t')
-        metrics[name] = (b, s, unit)
+    lines = open(mpath).read().splitlines()
+    head = lines[0].split('\t')
+    for line in lines[1:]:
+        f = dict(zip(head, line.split('\t')))
+        metrics[f['metric']] = (f.get('base', '-'), f.get('series', '-'),
+                                f['unit'])
     parts = [
         'This series carries five linux-mm review threads onto Linux '
         '6.12.117 as shipped by Debian (linux-source-6.12 '

@@ -221,6 +221,7 @@ def main(a):
         review.maintainers(rep)
         review.kernel_doc(rep)
         review.kernel_rst(rep)
+        review.htmldocs(rep)
         guest_failure_tests(rep, os.path.join(ab.OUT, 'series', 'bzImage'))
     except StepError as e:
         errors.append(e)

@@ -5,7 +5,7 @@ import os
 import tempfile
 import unittest
 
-from mmwb import checks, plan, report, results, vm
+from mmwb import checks, plan, report, results, review, vm
 from mmwb.common import StepError
 
 DATA = os.path.join(os.path.dirname(__file__), 'test_data')
@@ -96,6 +96,16 @@ class OtherFormatsTest(unittest.TestCase):
              'populated PTE table', 'pass'),
             ('collapse_empty (madvise:anon): Do not collapse empty PTE '
              'table', 'fail')])
+
+
+class SphinxTest(unittest.TestCase):
+    def test_recorded_htmldocs(self):
+        # make SPHINXDIRS=core-api htmldocs on the series, recorded.
+        got = review.parse_sphinx(data('htmldocs-core-api.log'))
+        self.assertIn('Documentation/core-api/symbol-namespaces.rst: '
+                      'WARNING: Inline emphasis start-string without '
+                      'end-string.', got)
+        self.assertEqual(len(got), 2)   # dot(1) names no file
 
 
 class CoccicheckTest(unittest.TestCase):
