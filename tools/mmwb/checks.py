@@ -38,6 +38,7 @@ _CP = re.compile(r'^(?:[^:]+:\d+: )?(ERROR|WARNING|CHECK):(\w+):\s*(.*)$')
 def checkpatch(tree, rep, patches=None):
     patches = patches or seriesmod.read_series()
     allow = read_allow()
+    counts = {'ERROR': 0, 'WARNING': 0, 'CHECK': 0, 'allowed': 0}
     for p in patches:
         name = os.path.basename(p)
         out = run(['perl', os.path.join(tree, 'scripts', 'checkpatch.pl'),
@@ -50,12 +51,16 @@ def checkpatch(tree, rep, patches=None):
                 continue
             level, typ, msg = m.groups()
             if any(fnmatch.fnmatch(name, g) and t == typ for g, t, _ in allow):
+                counts['allowed'] += 1
                 continue
+            counts[level] += 1
             bad.append(f'{level}:{typ}: {msg}')
         rep.add('series', 'checkpatch', name, 'fail' if bad else 'pass', 0,
                 not bad, '; '.join(bad[:5]))
         for b in bad:
             log(f'checkpatch: {name}: {b}')
+    for level, n in counts.items():
+        rep.metric(f'checkpatch_{level.lower()}', 'series', n, 'reports')
 
 
 def touched_objects(patches=None):
@@ -132,8 +137,10 @@ class ObjectChecks:
                 rep.add('series', 'sparse', '(no kernel object touched)',
                         'skip', 0, True, 'the series touches no kernel C file')
             return
+        total = 0
         for obj in objs:
             warns, rc = object_warnings(tree, obj)
+            total += len(warns)
             self.seen[(label, obj)] = warns
             if label != 'series':
                 continue
@@ -142,10 +149,13 @@ class ObjectChecks:
             rep.add('series', 'sparse', obj, res, 0, res == 'pass',
                     '; '.join(sorted(new)[:5]) or
                     f'{len(warns)} warning(s), none new against base')
+        rep.metric('sparse_w1_warnings', label, total, 'warnings')
         t0 = time.monotonic()
         found, rc = cocci_reports(tree, objs)
         secs = time.monotonic() - t0
         rep.metric('coccicheck_seconds', label, round(secs, 1), 's')
+        rep.metric('coccicheck_reports', label,
+                   sum(map(len, found.values())), 'reports')
         log(f'coccicheck: {label}: {sum(map(len, found.values()))} '
             f'report(s) on {len(found)} file(s) in {secs:.0f} s')
         for src, reports in found.items():

@@ -108,12 +108,18 @@ def kernel_doc(rep, tree=base.TREE):
                            text=True)
         return {re.sub(r'^\S+?:\d+: ', '', x)
                 for x in p.stderr.splitlines() if 'warning' in x.lower()}
+    counts = {'base': 0, 'series': 0}
     with tempfile.TemporaryDirectory() as tmp:
         for path in sorted(files):
-            new = (warnings(seriesmod.APPLY_BRANCH, path, tmp) -
-                   warnings(base.BASE_TAG, path, tmp))
+            ser = warnings(seriesmod.APPLY_BRANCH, path, tmp)
+            bas = warnings(base.BASE_TAG, path, tmp)
+            counts['base'] += len(bas)
+            counts['series'] += len(ser)
+            new = ser - bas
             rep.add('series', 'kernel-doc', path, 'fail' if new else 'pass',
                     0, not new, '; '.join(sorted(new)[:3]))
+    for k, v in counts.items():
+        rep.metric('kernel_doc_warnings', k, v, 'warnings')
 
 
 def kernel_rst(rep, tree=base.TREE):
@@ -188,6 +194,10 @@ def htmldocs(rep, tree=base.TREE):
         git(tree, 'checkout', '-q', seriesmod.APPLY_BRANCH, step='htmldocs')
     secs = time.monotonic() - t0
     rep.metric('htmldocs_seconds', 'series', round(secs, 1), 's')
+    for k, v in found.items():
+        rep.metric('htmldocs_warnings_touched_files', k,
+                   len([w for w in v if w.split(':')[0] in files]),
+                   'warnings')
     new = found['series'] - found['base']
     for path in files:
         mine = sorted(w for w in new if w.startswith(path + ':'))
