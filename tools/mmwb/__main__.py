@@ -78,21 +78,27 @@ def cmd_run(a):
     finish(rep, errors)
 
 
-def finish(rep, errors, extra_code=0):
+def finish(rep, errors, extra_code=0, outdir=None, kernel='series'):
     """Write the report, print it, and exit with the right code."""
-    text = rep.write()
-    print(text)
     from .report import REPORT
-    log(f'report: {REPORT}/results.tsv, metrics.tsv, summary.txt')
+    outdir = outdir or REPORT
+    text = rep.write(outdir)
+    print(text)
+    log(f'report: {outdir}/results.tsv, metrics.tsv, summary.txt')
     for e in errors:
         print(str(e), file=sys.stderr)
-    p, f, s = rep.counts('series')
+    p, f, s = rep.counts(kernel)
     print(f'{p} passed, {f} failed, {s} skipped', flush=True)
     if errors:
         sys.exit(errors[0].code)
     if rep.unexpected():
         sys.exit(EXIT_UNEXPECTED)
     sys.exit(extra_code)
+
+
+def cmd_debug(a):
+    from . import debug
+    debug.main(a)
 
 
 def cmd_mail(a):
@@ -134,6 +140,10 @@ def main(argv=None):
                        "workbench's own tests")
     s.add_argument('--plan', default=ab.DEFAULT_PLAN)
     s.set_defaults(fn=cmd_test)
+    s = sub.add_parser('debug', help='the plan on the series built with '
+                       'DEBUG_VM, PROVE_LOCKING and KASAN')
+    s.add_argument('--plan', default=ab.DEFAULT_PLAN)
+    s.set_defaults(fn=cmd_debug)
     s = sub.add_parser('try', help='boot a kernel of your own with a plan '
                        '(series test binaries)')
     s.add_argument('--kernel', required=True)

@@ -56,6 +56,14 @@ class Report:
             self.metric(f'{name}_ratio', 'series',
                         round(m['series'] / m['base'], 3), 'x')
 
+    def kernels(self):
+        """base and series, then any other kernel seen ('try', 'debug')."""
+        seen = [r.kernel for r in self.rows]
+        for m in self.metrics.values():
+            seen += [k for k in m if k != 'unit']
+        extra = [k for k in OrderedDict.fromkeys(seen) if k not in KERNELS]
+        return list(KERNELS) + extra
+
     def unexpected(self):
         return [r for r in self.rows if not r.expected]
 
@@ -73,54 +81,59 @@ class Report:
             for r in self.rows:
                 f.write(f'{r.kernel}\t{r.suite}\t{r.case}\t{r.result}\t'
                         f'{r.seconds:.2f}\n')
+        ks = self.kernels()
         with open(os.path.join(outdir, 'metrics.tsv'), 'w') as f:
-            f.write('metric\tbase\tseries\tunit\n')
+            f.write('metric\t' + '\t'.join(ks) + '\tunit\n')
             for name, m in self.metrics.items():
-                vals = [_fmt(m.get(k)) for k in KERNELS]
-                f.write(f'{name}\t{vals[0]}\t{vals[1]}\t{m["unit"]}\n')
+                vals = [_fmt(m.get(k)) for k in ks]
+                f.write(f'{name}\t' + '\t'.join(vals) + f'\t{m["unit"]}\n')
         text = self.summary()
         with open(os.path.join(outdir, 'summary.txt'), 'w') as f:
             f.write(text)
         return text
 
     def summary(self):
+        ks = self.kernels()
         per = OrderedDict()
         for r in self.rows:
-            if r.kernel not in KERNELS:     # 'mmwb try' rows: listed apart
-                continue
-            per.setdefault(r.suite, {k: defaultdict(int) for k in KERNELS})
+            per.setdefault(r.suite, {k: defaultdict(int) for k in ks})
             per[r.suite][r.kernel][r.result] += 1
         out = ['A/B summary (pass/fail/skip/xfail/error); '
-               "'*' marks a suite whose results differ between kernels", '']
-        out.append(f'{"suite":<24} {"base":<22} {"series":<22}')
-        for suite, ks in per.items():
+               "'*' marks a suite whose results differ between base and "
+               'series', '']
+        out.append(f'{"suite":<24} ' + ' '.join(f'{k:<22}' for k in ks))
+        for suite, counts in per.items():
             cells = []
-            for k in KERNELS:
-                c = ks[k]
+            for k in ks:
+                c = counts[k]
                 if sum(c.values()):
                     cells.append('/'.join(str(c[x]) for x in
                                           ('pass', 'fail', 'skip', 'xfail',
                                            'error')))
                 else:
                     cells.append('-')
-            mark = '*' if cells[0] != cells[1] and '-' not in cells else ' '
-            out.append(f'{suite:<24} {cells[0]:<22} {cells[1]:<22} {mark}')
+            mark = ('*' if cells[0] != cells[1] and '-' not in cells[:2]
+                    else ' ')
+            out.append(f'{suite:<24} ' + ' '.join(f'{c:<22}' for c in cells)
+                       + mark)
         # Cases whose result differs between the kernels.
         res = defaultdict(dict)
         for r in self.rows:
             res[(r.suite, r.case)][r.kernel] = r.result
         diff = [(s, c, v) for (s, c), v in res.items()
-                if len(v) == 2 and v['base'] != v['series']]
+                if 'base' in v and 'series' in v and v['base'] != v['series']]
         if diff:
             out += ['', 'Differences base -> series:']
             for s, c, v in diff:
                 out.append(f'  * {s}: {c}: {v["base"]} -> {v["series"]}')
         if self.metrics:
             w = max(len(n) for n in self.metrics)
-            out += ['', f'{"metric":<{w}} {"base":>12} {"series":>12}  unit']
+            out += ['', f'{"metric":<{w}} ' +
+                    ' '.join(f'{k:>12}' for k in ks) + '  unit']
             for name, m in self.metrics.items():
-                out.append(f'{name:<{w}} {_fmt(m.get("base")):>12} '
-                           f'{_fmt(m.get("series")):>12}  {m["unit"]}')
+                out.append(f'{name:<{w}} ' +
+                           ' '.join(f'{_fmt(m.get(k)):>12}' for k in ks) +
+                           f'  {m["unit"]}')
         bad = self.unexpected()
         out += ['', f'Unexpected results: {len(bad)}']
         for r in bad:

@@ -1,0 +1,59 @@
+# SPDX-License-Identifier: GPL-2.0
+"""The debug kernel run: the series built with DEBUG_VM, PROVE_LOCKING
+and KASAN (kconfig/debug.config on top of kconfig/mm.config) in its own
+O= directory, booted with the whole plan as the series kernel.  Any
+lockdep, KASAN or VM_BUG_ON report in the console fails it.  Rows are
+kernel 'debug'; the report goes to build/report/debug/."""
+
+import os
+import time
+
+from .common import ROOT, StepError, log
+from . import ab, base, kbuild, kselftest, report, series
+
+DEBUG_BUILD = os.path.join(os.path.dirname(kbuild.KBUILD), 'debug-kbuild')
+FRAGMENT = os.path.join(ROOT, 'kconfig', 'debug.config')
+REPORT = os.path.join(report.REPORT, 'debug')
+# Per-test and global timeouts of the plan are stretched by this much:
+# KASAN and lockdep slow the kernel side of every test under TCG.
+SCALE = 3
+
+
+def run(rep, plan_path=ab.DEFAULT_PLAN, tree=base.TREE):
+    """Build, boot, test; returns the guest's StepError or None."""
+    t0 = time.monotonic()
+    base.ensure(tree)
+    plan = ab.load_plan(plan_path, tree)
+    base.require_clean(tree)
+    series.apply(tree)
+    kbuild.configure(tree, out=DEBUG_BUILD,
+                     fragments=(kbuild.FRAGMENT, FRAGMENT))
+    secs = kbuild.build(tree, out=DEBUG_BUILD, label='debug')
+    rep.metric('build_seconds', 'debug', round(secs, 1), 's')
+    img = kbuild.install_image(DEBUG_BUILD, os.path.join(ab.OUT, 'debug'))
+    # The series' own test binaries, as the series kernel runs them.
+    sel = os.path.join(ab.OUT, 'series', 'selftests')
+    if not os.path.isdir(sel):
+        kselftest.build_mm(tree, DEBUG_BUILD, sel, 'series')
+    for t in plan.tests:
+        t.timeout *= SCALE
+    plan.timeout = plan.total_timeout() * SCALE
+    r = ab.run_plan('debug', plan, rep, img=img, role='series')
+    if not r.splats:
+        rep.add('debug', 'console', 'no lockdep, KASAN or VM_BUG_ON report',
+                'pass', 0, True, '')
+    total = time.monotonic() - t0
+    rep.metric('debug_run_seconds', 'debug', round(total, 1), 's')
+    log(f'debug: done in {total:.0f} s')
+    return ab.guest_verdict('debug', r, plan, role='series')
+
+
+def main(a):
+    from .__main__ import finish
+    rep = report.Report()
+    err = None
+    try:
+        err = run(rep, plan_path=a.plan, tree=a.tree)
+    except StepError as e:
+        err = e
+    finish(rep, [err] if err else [], outdir=REPORT, kernel='debug')
