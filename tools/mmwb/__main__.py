@@ -61,7 +61,8 @@ def cmd_try(a):
     from . import report
     rep = report.Report()
     plan = ab.load_plan(a.plan, a.tree)
-    r = ab.run_plan('try', plan, rep, img=os.path.abspath(a.kernel))
+    r = ab.run_plan('try', plan, rep, img=os.path.abspath(a.kernel),
+                    mem=a.mem)
     errors = [e for e in [ab.guest_verdict('try', r, plan)] if e]
     text = rep.write(os.path.join(ab.OUT, 'try', 'report'))
     print(text)
@@ -148,6 +149,8 @@ def main(argv=None):
                        '(series test binaries)')
     s.add_argument('--kernel', required=True)
     s.add_argument('--plan', required=True)
+    s.add_argument('--mem', default=None, help='guest memory (QEMU -m), '
+                   'default 6G')
     s.set_defaults(fn=cmd_try)
     sub.add_parser('mail', help='cover letter from the last report, and '
                    'the series as one mbox').set_defaults(fn=cmd_mail)

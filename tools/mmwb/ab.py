@@ -53,7 +53,7 @@ def bindirs(label, tree=base.TREE):
     return where
 
 
-def run_plan(label, plan, rep, img=None, role=None):
+def run_plan(label, plan, rep, img=None, role=None, mem=None):
     """Boot one kernel with the plan; rows go to rep.  Returns vm.Run.
     role: the plan's kernel whose tests and expectations apply (the
     debug kernel is the series built another way); default label."""
@@ -66,7 +66,7 @@ def run_plan(label, plan, rep, img=None, role=None):
     log(f'vm: {label}: booting ({len(tests)} tests, global timeout '
         f'{plan.total_timeout()} s)')
     r = vm.boot(img, ir, os.path.join(d, 'vm'), plan.total_timeout(),
-                plan.boot, label=label)
+                plan.boot, label=label, mem=mem or vm.MEM)
     for name, why in skipped.items():
         rep.add(label, name, name, 'skip', 0, True, why)
     for t in tests:
