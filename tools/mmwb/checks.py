@@ -69,11 +69,10 @@ def touched_objects(patches=None):
     patches = patches or seriesmod.read_series()
     objs = set()
     for p in patches:
-        for line in open(p, errors='replace'):
-            m = re.match(r'^\+\+\+ b/(\S+\.c)$', line)
-            if m and not m.group(1).startswith(('tools/', 'Documentation/',
-                                                'scripts/', 'samples/')):
-                objs.add(m.group(1)[:-2] + '.o')
+        for path in seriesmod.touched_paths(p):
+            if path.endswith('.c') and not path.startswith(
+                    ('tools/', 'Documentation/', 'scripts/', 'samples/')):
+                objs.add(path[:-2] + '.o')
     return sorted(objs)
 
 

@@ -66,9 +66,8 @@ def compile_targets(tree, out, targets):
 def patch_selftests(patch):
     """mm selftest programs a patch touches (their .c files)."""
     names = set()
-    for line in open(patch, errors='replace'):
-        m = re.match(r'^\+\+\+ b/tools/testing/selftests/mm/([\w-]+)\.c$',
-                     line)
+    for path in seriesmod.touched_paths(patch):
+        m = re.match(r'tools/testing/selftests/mm/([\w-]+)\.c$', path)
         if m:
             names.add(m.group(1))
     return sorted(names)
@@ -90,11 +89,7 @@ def build_selftests(tree, names):
 def patch_targets(patch):
     """Objects one patch touches; any header it touches means all of mm/."""
     objs = set()
-    for line in open(patch, errors='replace'):
-        m = re.match(r'^\+\+\+ b/(\S+)$', line)
-        if not m:
-            continue
-        path = m.group(1)
+    for path in seriesmod.touched_paths(patch):
         if path.startswith(('tools/', 'Documentation/', 'scripts/')):
             continue
         if path.endswith('.c'):

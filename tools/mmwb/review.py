@@ -87,13 +87,9 @@ def maintainers(rep, tree=base.TREE):
 def kernel_doc(rep, tree=base.TREE):
     """scripts/kernel-doc -none on each touched kernel file, base blob
     against series blob: no new warnings."""
-    patches = seriesmod.read_series()
-    files = set()
-    for p in patches:
-        for m in re.finditer(r'^\+\+\+ b/(\S+\.[ch])$',
-                             open(p, errors='replace').read(), re.M):
-            if not m.group(1).startswith('tools/'):
-                files.add(m.group(1))
+    files = {path for p in seriesmod.read_series()
+             for path in seriesmod.touched_paths(p)
+             if path.endswith(('.c', '.h')) and not path.startswith('tools/')}
     kd = os.path.join(tree, 'scripts', 'kernel-doc')
 
     def warnings(rev, path, tmp):
@@ -143,11 +139,9 @@ def kernel_rst(rep, tree=base.TREE):
 
 
 def _touched_rst():
-    files = set()
-    for p in seriesmod.read_series():
-        files.update(re.findall(r'^\+\+\+ b/(Documentation/\S+\.rst)$',
-                                open(p, errors='replace').read(), re.M))
-    return sorted(files)
+    return sorted({path for p in seriesmod.read_series()
+                   for path in seriesmod.touched_paths(p)
+                   if re.match(r'Documentation/\S+\.rst$', path)})
 
 
 _DOCWARN = re.compile(r'^(?:\S*?/)?(Documentation/\S+?):(?:\d+:)? '

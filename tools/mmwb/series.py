@@ -28,6 +28,13 @@ IDENTITY = {
 }
 
 
+def touched_paths(patch):
+    """Paths a patch file writes to (its '+++ b/<path>' lines), in order;
+    a deleted file is '+++ /dev/null' and is not among them."""
+    with open(patch, errors='replace') as f:
+        return re.findall(r'^\+\+\+ b/(\S+)$', f.read(), re.M)
+
+
 def read_series(series=SERIES, patches=PATCHES):
     """Patch paths in order; quilt syntax (comments, '-pN' options)."""
     if not os.path.isfile(series):
