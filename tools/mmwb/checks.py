@@ -140,34 +140,34 @@ class ObjectChecks:
         for obj in objs:
             warns, rc = object_warnings(tree, obj)
             total += len(warns)
-            self.seen[(label, obj)] = warns
-            if label != 'series':
-                continue
-            new = warns - self.seen.get(('base', obj), set())
-            res = 'fail' if new or rc else 'pass'
-            rep.add('series', 'sparse', obj, res, 0, res == 'pass',
-                    '; '.join(sorted(new)[:5]) or
-                    f'{len(warns)} warning(s), none new against base')
+            self.compare(rep, label, 'sparse', obj, warns, rc, 0,
+                         'warning(s)')
         rep.metric('sparse_w1_warnings', label, total, 'warnings')
         t0 = time.monotonic()
         found, rc = cocci_reports(tree, objs)
         secs = time.monotonic() - t0
+        total = sum(map(len, found.values()))
         rep.metric('coccicheck_seconds', label, round(secs, 1), 's')
-        rep.metric('coccicheck_reports', label,
-                   sum(map(len, found.values())), 'reports')
-        log(f'coccicheck: {label}: {sum(map(len, found.values()))} '
-            f'report(s) on {len(found)} file(s) in {secs:.0f} s')
+        rep.metric('coccicheck_reports', label, total, 'reports')
+        log(f'coccicheck: {label}: {total} report(s) on {len(found)} '
+            f'file(s) in {secs:.0f} s')
         for src, reports in found.items():
-            self.seen[(label, 'cocci', src)] = reports
-            if label != 'series':
-                continue
-            new = reports - self.seen.get(('base', 'cocci', src), set())
-            res = 'fail' if new or rc else 'pass'
-            why = ('; '.join(sorted(new)[:5]) if new else
-                   f'make exited {rc}' if rc else
-                   f'{len(reports)} report(s), none new against base')
-            rep.add('series', 'coccicheck', src, res, secs / len(found),
-                    res == 'pass', why)
+            self.compare(rep, label, 'coccicheck', src, reports, rc,
+                         secs / len(found), 'report(s)')
+
+    def compare(self, rep, label, suite, case, found, rc, secs, what):
+        """Remember what one kernel found; on the series, a row: fail on
+        anything the base did not have, or on a failed make."""
+        self.seen[(label, suite, case)] = found
+        if label != 'series':
+            return
+        new = found - self.seen.get(('base', suite, case), set())
+        ok = not new and not rc
+        why = ('; '.join(sorted(new)[:5]) if new else
+               f'make exited {rc}' if rc else
+               f'{len(found)} {what}, none new against base')
+        rep.add('series', suite, case, 'pass' if ok else 'fail', secs, ok,
+                why)
 
 
 def docs(rep):
