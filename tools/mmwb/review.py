@@ -188,20 +188,20 @@ def htmldocs(rep, tree=base.TREE):
         git(tree, 'checkout', '-q', seriesmod.APPLY_BRANCH, step='htmldocs')
     secs = time.monotonic() - t0
     rep.metric('htmldocs_seconds', 'series', round(secs, 1), 's')
-    for k, v in found.items():
+    # Only warnings about the touched files count, per kernel and file.
+    about = {k: {path: {w for w in v if w.split(':')[0] == path}
+                 for path in files} for k, v in found.items()}
+    for k, per in about.items():
         rep.metric('htmldocs_warnings_touched_files', k,
-                   len([w for w in v if w.split(':')[0] in files]),
-                   'warnings')
-    new = found['series'] - found['base']
+                   sum(map(len, per.values())), 'warnings')
     for path in files:
-        mine = sorted(w for w in new if w.startswith(path + ':'))
+        mine = sorted(about['series'][path] - about['base'][path])
         ok = not mine and rcs['series'] == 0
-        total = len([w for w in found['series']
-                     if w.startswith(path + ':')])
         rep.add('series', 'htmldocs', path, 'pass' if ok else 'fail',
                 secs / len(files), ok, '; '.join(mine[:3]) or
                 (f'make htmldocs exited {rcs["series"]}' if not ok else
-                 f'{total} warning(s) about it, none new against base'))
+                 f'{len(about["series"][path])} warning(s) about it, none '
+                 'new against base'))
 
 
 def _rst_text(path):
