@@ -84,9 +84,14 @@ def run_plan(label, plan, rep, img=None, role=None, mem=None):
             # row of its own, and only the last run is judged.
             failed, out = results.split_runs(out, initramfs.RETRY)
             for i, (text, frc) in enumerate(failed, 1):
-                last = [x for x in text.splitlines() if x.strip()][-1:]
+                if initramfs.TIMEOUT in text:
+                    what = (f'timed out after {t.timeout} s; '
+                            + results.hang_summary(text))
+                else:
+                    last = [x for x in text.splitlines() if x.strip()][-1:]
+                    what = f'exit status {frc}: {" ".join(last)}'
                 rep.add(label, t.name, f'run {i} (retried)', 'xfail', 0,
-                        True, f'exit status {frc}: {" ".join(last)}; plan: '
+                        True, f'{what}; plan: '
                         f'retry: {plan.retry.get(t.name, (0, ""))[1]}')
             cases = results.classify(t, rc, secs, out, timed_out=timed_out)
             for name, value, unit in results.parse_metrics(out):

@@ -17,6 +17,44 @@ DLOPENED = ['/lib/x86_64-linux-gnu/libgcc_s.so.1']
 BEGIN, END, DONE, BOOT = 'MMWB-BEGIN', 'MMWB-END', 'MMWB-DONE', 'MMWB-BOOT'
 # Between the runs of a test the plan retries: 'MMWB-RETRY <test> rc=N'.
 RETRY = 'MMWB-RETRY'
+# A test run past its timeout: 'MMWB-TIMEOUT <test> secs=N', then one
+# 'MMWB-HUNG pid=.. state=.. wchan=.. <command>' line per process of the
+# test (its kernel stack indented below it), then the kill.
+TIMEOUT, HUNG = 'MMWB-TIMEOUT', 'MMWB-HUNG'
+MARKERS = (BOOT, BEGIN, END, RETRY, TIMEOUT, DONE)
+
+# Shell functions of the init: the processes of a test (the test and
+# everything it forked, orphans included), and what each is blocked on.
+WATCHDOG_FUNCS = r'''tree() {
+  cat /proc/[0-9]*/stat 2>/dev/null | awk -v r="$1" '
+    { sub(/ \(.*\) /, " x "); par[$1] = $4 }
+    END { s[r] = 1
+          do { c = 0
+               for (p in par) if (!(p in s) && (par[p] in s)) { s[p] = 1; c = 1 }
+          } while (c)
+          for (p in s) print p }'
+}
+hung() {
+  for p in $(tree "$1"); do
+    [ -d "/proc/$p" ] || continue
+    st=$(sed -n 's/^State:[[:space:]]*\(.\).*/\1/p' "/proc/$p/status")
+    say %(hung)s "pid=$p state=$st wchan=$(cat "/proc/$p/wchan")" \
+      "$(tr '\0' ' ' < "/proc/$p/cmdline" | cut -c1-80)"
+    for t in "/proc/$p"/task/*; do
+      echo "  thread ${t##*/} wchan=$(cat "$t/wchan")" >&3
+      sed 's/^/    /' "$t/stack" >&3 2>/dev/null
+    done
+  done
+  [ -w /proc/sysrq-trigger ] && echo w > /proc/sysrq-trigger
+}
+watchdog() {
+  sleep "$2"
+  echo >&3
+  say %(timeout)s "$3" "secs=$2"
+  hung "$1"
+  # shellcheck disable=SC2046 # one word per process
+  kill -KILL $(tree "$1") 2>/dev/null
+}'''
 
 
 def _libs(binary):
@@ -47,7 +85,8 @@ def init_script(plan, tests_present, tests=None):
         'exec 3>/dev/ttyS1',
         'say() { echo "$*" >&3; echo "mmwb: $*" > /dev/kmsg; }',
         'up() { cut -d" " -f1 /proc/uptime; }',
-        f'say {BOOT} $(up)',
+        WATCHDOG_FUNCS % {'hung': HUNG, 'timeout': TIMEOUT},
+        f'say {BOOT} "$(up)"',
         '[ -b /dev/vda ] && mount -t xfs /dev/vda /mnt/xfs >&3 2>&3',
         '[ -b /dev/vdb ] && swapon /dev/vdb >&3 2>&3',
     ]
@@ -67,14 +106,19 @@ def init_script(plan, tests_present, tests=None):
             't0=$(up)',
             'n=1',
             'while :; do',
-            f'  (cd /tmp && timeout -s KILL {t.timeout} {argv}) </dev/null '
-            '>&3 2>&3',
+            f'  (cd /tmp && exec {argv}) </dev/null >&3 2>&3 &',
+            '  pid=$!',
+            f'  watchdog $pid {t.timeout} {t.name} </dev/null &',
+            '  wd=$!',
+            '  wait $pid',
             '  rc=$?',
+            '  kill $wd 2>/dev/null',
             f'  [ $rc -eq 0 ] || [ $n -ge {runs} ] && break',
-            f'  say {RETRY} {t.name} rc=$rc',
+            f'  say {RETRY} {t.name} "rc=$rc"',
             '  n=$((n + 1))',
             'done',
-            f'say {END} {t.name} rc=$rc secs=$(awk "BEGIN{{print $(up)-$t0}}")',
+            f'say {END} {t.name} "rc=$rc" '
+            '"secs=$(awk "BEGIN{print $(up)-$t0}")"',
         ]
     lines += [f'say {DONE}', 'swapoff -a 2>/dev/null',
               'umount /mnt/xfs 2>/dev/null', 'sync', 'reboot -f', 'sleep 5', '']

@@ -65,14 +65,25 @@ _UFFD = re.compile(r'^Testing (.+?)\.\.\. (done|failed|skipped)'
                    r'(?: \[reason: (.*)\])?$')
 
 
+_UFFD_STARTED = re.compile(r'^Testing (.+?)\.\.\.(.*)$')
+
+
 def parse_uffd(text):
-    """uffd-unit-tests: 'Testing <name>... done|failed|skipped [reason]'."""
+    """uffd-unit-tests: 'Testing <name>... done|failed|skipped [reason]'.
+    A case that started but has no result (the test died or hung in it)
+    fails with what followed its name."""
     res = {'done': 'pass', 'failed': 'fail', 'skipped': 'skip'}
     cases = []
     for line in text.splitlines():
         m = _UFFD.match(line.strip())
         if m:
             cases.append(Case(m.group(1), res[m.group(2)], m.group(3) or ''))
+            continue
+        m = _UFFD_STARTED.match(line.strip())
+        if m:
+            rest = m.group(2).strip()
+            cases.append(Case(m.group(1), 'fail', rest[:200] or
+                              'no result: the run ended in this case'))
     return _dedup(cases)
 
 
@@ -153,7 +164,8 @@ def classify(test, rc, secs, output, timed_out=False, built=True):
     cases = FORMATS[test.fmt](output)
     if timed_out:
         cases.append(Case(test.name, 'error',
-                          f'timed out after {test.timeout} s'))
+                          f'timed out after {test.timeout} s; '
+                          + hang_summary(output)))
     elif rc == KSFT_SKIP and not cases:
         reason = output.strip().splitlines()[-1] if output.strip() else ''
         cases.append(Case(test.name, 'skip', reason[:200]))
@@ -172,6 +184,30 @@ def judge(result, expected):
     if expected == 'fail' and result == 'fail':
         return 'xfail', True
     return result, result == expected
+
+
+_HUNG = re.compile(r'^MMWB-HUNG pid=(\d+) state=(\S*) wchan=(\S*) ?(.*)$')
+
+
+def hang_summary(text):
+    """What a test that ran past its timeout was doing: its last line of
+    output and, from the init's watchdog, each process left with its
+    state and where it slept in the kernel."""
+    lines = text.splitlines()
+    cut = next((i for i, x in enumerate(lines)
+                if x.startswith('MMWB-TIMEOUT ')), len(lines))
+    last = [x.strip() for x in lines[:cut] if x.strip()][-1:]
+    procs = []
+    for x in lines[cut:]:
+        m = _HUNG.match(x)
+        if m:
+            pid, state, wchan, cmd = m.groups()
+            procs.append(f'{cmd.split(" ")[0].rsplit("/", 1)[-1] or pid}'
+                         f'[{pid}] {state} in {wchan or "?"}')
+    out = f'last output: "{last[0][:120]}"' if last else 'no output'
+    if procs:
+        out += '; left: ' + ', '.join(procs)
+    return out
 
 
 def split_runs(text, marker):

@@ -125,13 +125,30 @@ def scan_console(text):
     return found
 
 
+_MARKER = re.compile('(' + '|'.join(re.escape(m) for m in irfs.MARKERS)
+                     + r')\b')
+
+
+def _marker_lines(text):
+    """The test port's lines, a marker always at the start of its own: a
+    test killed in the middle of a line leaves the init's next marker
+    behind its partial output."""
+    for line in text.splitlines():
+        line = line.rstrip('\r')
+        m = _MARKER.search(line, 1)
+        while m:
+            yield line[:m.start()]
+            line = line[m.start():]
+            m = _MARKER.search(line, 1)
+        yield line
+
+
 def parse_testlog(text):
     """{test: (rc, secs, output)}, boot seconds and whether init finished."""
     outs = {}
     cur, buf = None, []
     boot, done = None, False
-    for line in text.splitlines():
-        line = line.rstrip('\r')
+    for line in _marker_lines(text):
         if line.startswith(irfs.BOOT + ' '):
             try:
                 boot = float(line.split()[1])

@@ -193,6 +193,48 @@ class RetryTest(unittest.TestCase):
         self.assertEqual(results.split_runs('ok 1 a\n', 'MMWB-RETRY'),
                          ([], 'ok 1 a\n'))
 
+    def test_marker_behind_partial_line(self):
+        # A run killed in the middle of 'Testing ...' leaves the init's
+        # next marker on the same line (seen in CI).
+        text = ('MMWB-BEGIN uffd\nTesting a... done\n'
+                'Testing b... MMWB-RETRY uffd rc=137\n'
+                'Testing a... done\nTesting b... MMWB-END uffd rc=137 '
+                'secs=1200\nMMWB-BEGIN fa\nok 1 x\nMMWB-END fa rc=0 secs=1\n'
+                'MMWB-DONE\n')
+        outs, _, done = vm.parse_testlog(text)
+        self.assertTrue(done)
+        rc, secs, out = outs['uffd']
+        self.assertEqual((rc, secs), (137, 1200.0))
+        failed, last = results.split_runs(out + '\n', 'MMWB-RETRY')
+        self.assertEqual(failed, [('Testing a... done\nTesting b... \n',
+                                   137)])
+        self.assertEqual([(c.name, c.result) for c in
+                          results.parse_uffd(last)],
+                         [('a', 'pass'), ('b', 'fail')])
+        self.assertEqual(outs['fa'][2], 'ok 1 x')
+
+    def test_timeout_names_where_it_hung(self):
+        # As the init's watchdog prints it (its functions run under
+        # busybox sh on a test that forked and slept past its timeout),
+        # with the process names of a uffd-unit-tests run.
+        text = data('testlog-timeout.txt')
+        outs, _, _ = vm.parse_testlog(text)
+        rc, _, out = outs['uffd-unit-tests']
+        failed, last = results.split_runs(out, 'MMWB-RETRY')
+        self.assertEqual(rc, 137)
+        self.assertEqual(len(failed), 1)
+        t = plan.Test('uffd-unit-tests', 3, 'uffd', 'x', [], 1)
+        cases = results.classify(t, rc, 6, last, timed_out=True)
+        self.assertEqual([(c.name, c.result) for c in cases],
+                         [('events on anon', 'pass'),
+                          ('events-wp on hugetlb', 'fail'),
+                          ('uffd-unit-tests', 'error')])
+        self.assertEqual(cases[2].detail,
+                         'timed out after 3 s; last output: "Testing '
+                         'events-wp on hugetlb..."; left: '
+                         'series-uffd-unit-tests[631] S in do_wait, '
+                         'series-uffd-unit-tests[634] D in handle_userfault')
+
     def test_init_loops_only_for_retried_tests(self):
         from mmwb import initramfs
         p = plan.Plan(path='x')
@@ -203,6 +245,7 @@ class RetryTest(unittest.TestCase):
         self.assertIn('[ $rc -eq 0 ] || [ $n -ge 1 ] && break', init)
         self.assertIn('[ $rc -eq 0 ] || [ $n -ge 3 ] && break', init)
         self.assertIn('say MMWB-RETRY b rc=$rc', init)
+        self.assertIn('watchdog $pid 10 b </dev/null &', init)
 
 
 class PlanTest(unittest.TestCase):
