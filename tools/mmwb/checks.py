@@ -203,3 +203,14 @@ def shellcheck(rep):
                 'pass' if p.returncode == 0 else 'fail', 0,
                 p.returncode == 0, p.stdout.strip().splitlines()[0]
                 if p.returncode else '')
+    # The guest's /init is generated from the plan: check what the guest
+    # will run (busybox ash, so POSIX sh).
+    from . import initramfs, plan as planmod, results
+    plan_path = os.path.join(ROOT, 'selftests', 'mm.plan')
+    pl = planmod.parse(plan_path, results.FORMATS)
+    init = initramfs.init_script(pl, {t.name for t in pl.tests})
+    p = subprocess.run(['shellcheck', '-s', 'sh', '-'], input=init,
+                       capture_output=True, text=True)
+    rep.add('series', 'shellcheck', 'guest /init from selftests/mm.plan',
+            'pass' if p.returncode == 0 else 'fail', 0, p.returncode == 0,
+            ' '.join(p.stdout.split())[:300] if p.returncode else '')
