@@ -19,7 +19,10 @@ BEGIN, END, DONE, BOOT = 'MMWB-BEGIN', 'MMWB-END', 'MMWB-DONE', 'MMWB-BOOT'
 RETRY = 'MMWB-RETRY'
 # A test run past its timeout: 'MMWB-TIMEOUT <test> secs=N', then one
 # 'MMWB-HUNG pid=.. state=.. wchan=.. <command>' line per process of the
-# test (its kernel stack indented below it), then the kill.
+# test, then each of its threads with state, wchan, the system call it
+# is in ('running' in user space) and CPU ticks spent in user/system
+# (a thread spinning shows them grow), its kernel stack indented below
+# it; then the kill.
 TIMEOUT, HUNG = 'MMWB-TIMEOUT', 'MMWB-HUNG'
 MARKERS = (BOOT, BEGIN, END, RETRY, TIMEOUT, DONE)
 
@@ -41,7 +44,12 @@ hung() {
     say %(hung)s "pid=$p state=$st wchan=$(cat "/proc/$p/wchan")" \
       "$(tr '\0' ' ' < "/proc/$p/cmdline" | cut -c1-80)"
     for t in "/proc/$p"/task/*; do
-      echo "  thread ${t##*/} wchan=$(cat "$t/wchan")" >&3
+      echo "  thread ${t##*/}" \
+        "state=$(sed -n 's/^State:[[:space:]]*\(.\).*/\1/p' "$t/status")" \
+        "wchan=$(cat "$t/wchan")" \
+        "syscall=$(cut -d' ' -f1 "$t/syscall" 2>/dev/null)" \
+        "utime/stime=$(sed 's/.*) //' "$t/stat" | cut -d' ' -f12,13 |
+          tr ' ' /)" >&3
       sed 's/^/    /' "$t/stack" >&3 2>/dev/null
     done
   done

@@ -244,7 +244,7 @@ class RetryTest(unittest.TestCase):
         init = initramfs.init_script(p, {'a', 'b'})
         self.assertIn('[ $rc -eq 0 ] || [ $n -ge 1 ] && break', init)
         self.assertIn('[ $rc -eq 0 ] || [ $n -ge 3 ] && break', init)
-        self.assertIn('say MMWB-RETRY b rc=$rc', init)
+        self.assertIn('say MMWB-RETRY b "rc=$rc"', init)
         self.assertIn('watchdog $pid 10 b </dev/null &', init)
 
 
@@ -280,13 +280,23 @@ class PlanTest(unittest.TestCase):
                'test a 10 ktap a\nexpect other a fail why\n',
                'test a 10 ktap a\nretry a 1\n',
                'test a 10 ktap a\nretry a 9 too many\n',
-               'test a 10 ktap a\nretry b 1 no such test\n']
+               'test a 10 ktap a\nretry b 1 no such test\n',
+               'test a 10 ktap a\nskip a\n',
+               'test a 10 ktap a\nskip b no such test\n']
         for text in bad:
             with self.subTest(text=text):
                 with self.assertRaises(StepError) as cm:
                     self.parse(text)
                 self.assertIn('.plan:', str(cm.exception))
                 self.assertEqual(cm.exception.code, 2)
+
+    def test_skip_runs_nowhere_and_says_why(self):
+        p = self.parse('test a 10 ktap a\ntest b 10 ktap b\n'
+                       'skip b hangs on both kernels\n')
+        for k in ('base', 'series'):
+            run, skipped = p.tests_for(k)
+            self.assertEqual([t.name for t in run], ['a'])
+            self.assertEqual(skipped, {'b': 'not run: hangs on both kernels'})
 
     def test_unknown_binary(self):
         with self.assertRaises(StepError):
