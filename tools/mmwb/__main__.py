@@ -5,7 +5,7 @@ import argparse
 import os
 import sys
 
-from .common import (StepError, EXIT_UNEXPECTED, die, log)
+from .common import (StepError, EXIT_UNEXPECTED, EXIT_USAGE, die, log)
 from . import ab, base, deps, series
 
 
@@ -57,17 +57,47 @@ def cmd_boot(a):
 
 def cmd_try(a):
     """One kernel of one's own (a local mutation, say) with a plan, using
-    the series' test binaries from the last run; rows as kernel 'try'."""
+    the series' test binaries from the last run; rows as kernel 'try'.
+    --test keeps only the named tests (a test the plan skips runs when
+    named), --repeat runs each of them N times, --beside boots a second
+    kernel at the same time (rows as 'beside'): the load under which
+    the A/B run boots its two guests."""
+    import dataclasses
+    import threading
     from . import report
     rep = report.Report()
     plan = ab.load_plan(a.plan, a.tree)
-    r = ab.run_plan('try', plan, rep, img=os.path.abspath(a.kernel),
-                    mem=a.mem)
-    errors = [e for e in [ab.guest_verdict('try', r, plan)] if e]
+    if a.test:
+        missing = [n for n in a.test if not plan.test(n)]
+        if missing:
+            raise StepError('try', a.plan, f'no test {", ".join(missing)} '
+                            'in the plan', EXIT_USAGE)
+        plan.tests = [t for t in plan.tests if t.name in a.test]
+        for n in a.test:
+            plan.skip.pop(n, None)
+    if a.repeat > 1:
+        plan.tests = [dataclasses.replace(t, name=f'{t.name}.{i}')
+                      for t in plan.tests for i in range(1, a.repeat + 1)]
+    plan.timeout = sum(t.timeout for t in plan.tests) + 180
+    guests = [('try', a.kernel)] + ([('beside', a.beside)] if a.beside
+                                    else [])
+    runs = {}
+
+    def go(label, kernel):
+        runs[label] = ab.run_plan(label, plan, rep,
+                                  img=os.path.abspath(kernel), mem=a.mem)
+    threads = [threading.Thread(target=go, args=g) for g in guests]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    errors = [e for e in (ab.guest_verdict(label, r, plan)
+                          for label, r in runs.items()) if e]
     text = rep.write(os.path.join(ab.OUT, 'try', 'report'))
     print(text)
     for row in rep.rows:
-        print(f'{row.result:5} {row.suite}: {row.case}')
+        print(f'{row.kernel:6} {row.result:5} {row.suite}: {row.case}  '
+              f'{row.detail}'.rstrip())
     if errors:
         print(str(errors[0]), file=sys.stderr)
 
@@ -151,6 +181,12 @@ def main(argv=None):
     s.add_argument('--plan', required=True)
     s.add_argument('--mem', default=None, help='guest memory (QEMU -m), '
                    'default 6G')
+    s.add_argument('--test', action='append', default=[],
+                   help='run only this test of the plan (repeatable)')
+    s.add_argument('--repeat', type=int, default=1,
+                   help='run each test N times')
+    s.add_argument('--beside', default=None, metavar='KERNEL',
+                   help='boot this kernel too, at the same time')
     s.set_defaults(fn=cmd_try)
     sub.add_parser('mail', help='cover letter from the last report, and '
                    'the series as one mbox').set_defaults(fn=cmd_mail)

@@ -8,8 +8,12 @@
     expect <base|series|*> <test>[:<case glob>] <result> <reason...>
     metric <test> <metric name> <regex with one group> <unit>
     only   <base|series> <test> <reason...>
+    retry  <test> <extra runs, 1-3> <reason...>
+    skip   <test> <reason...>
 
-'only' runs a test on one kernel; on the other it is a skip with the
+'skip' keeps a test in the plan without running it on either kernel:
+its row is a skip with the reason (a test this harness cannot give a
+verdict with; another plan runs it on its own).  'only' runs a test on one kernel; on the other it is a skip with the
 reason (a stress test that can crash a kernel whose bug a
 deterministic test already shows).  A binary written 'series:<name>' is a tool rather than the test under
 test: both kernels run it as the series builds it (gup_test with an
@@ -75,13 +79,16 @@ class Plan:
     timeout: int = 0
     only: dict = field(default_factory=dict)   # test -> (kernel, reason)
     retry: dict = field(default_factory=dict)  # test -> (runs, reason)
+    skip: dict = field(default_factory=dict)   # test -> reason
 
     def tests_for(self, kernel):
         """(tests that run on this kernel, {test: reason} skipped)."""
         run, skipped = [], {}
         for t in self.tests:
             k, why = self.only.get(t.name, (kernel, ''))
-            if k == kernel:
+            if t.name in self.skip:
+                skipped[t.name] = f'not run: {self.skip[t.name]}'
+            elif k == kernel:
                 run.append(t)
             else:
                 skipped[t.name] = f'runs on the {k} kernel only: {why}'
@@ -183,6 +190,12 @@ def parse(path, formats, known_binaries=None):
                 err(n, 'retry needs <test> <extra runs, 1-3> <reason>: '
                     'a known flake is named and explained')
             plan.retry[w[0]] = (int(w[1]), w[2])
+        elif kw == 'skip':
+            w = rest.split(None, 1)
+            if len(w) < 2:
+                err(n, 'skip needs <test> <reason>: a test the plan does '
+                    'not run says why')
+            plan.skip[w[0]] = w[1]
         elif kw == 'metric':
             try:
                 w = shlex.split(rest)
@@ -213,6 +226,9 @@ def parse(path, formats, known_binaries=None):
     for name in plan.retry:
         if not plan.test(name):
             err(n, f'retry names test {name!r}, which the plan does not run')
+    for name in plan.skip:
+        if not plan.test(name):
+            err(n, f'skip names test {name!r}, which the plan does not list')
     for m in plan.metrics:
         if not plan.test(m.test):
             err(m.line, f'metric names test {m.test!r}, which the plan '
