@@ -266,6 +266,12 @@ def cover_body(rep_dir=REPORT, tree=base.TREE):
         'Test plan: selftests/mm.plan (mm kselftests in a QEMU guest, base '
         'and series kernels side by side).  Where the plan expects the base '
         'kernel to differ:', 72) + '\n\n' + '\n'.join(diffs))
+    if plan.skip:
+        parts.append('Tests the plan lists but does not run:\n\n' +
+                     '\n'.join(textwrap.fill(
+                         f'{t}: {why}', 72, initial_indent='  ',
+                         subsequent_indent='    ')
+                         for t, why in plan.skip.items()))
     return '\n\n'.join(parts) + '\n'
 
 
