@@ -202,8 +202,9 @@ def hang_summary(text):
         m = _HUNG.match(x)
         if m:
             pid, state, wchan, cmd = m.groups()
+            where = f' in {wchan}' if wchan not in ('', '0') else ''
             procs.append(f'{cmd.split(" ")[0].rsplit("/", 1)[-1] or pid}'
-                         f'[{pid}] {state} in {wchan or "?"}')
+                         f'[{pid}] {state}{where}')
     out = f'last output: "{last[0][:120]}"' if last else 'no output'
     if procs:
         out += '; left: ' + ', '.join(procs)

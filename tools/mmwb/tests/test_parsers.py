@@ -214,26 +214,27 @@ class RetryTest(unittest.TestCase):
         self.assertEqual(outs['fa'][2], 'ok 1 x')
 
     def test_timeout_names_where_it_hung(self):
-        # As the init's watchdog prints it (its functions run under
-        # busybox sh on a test that forked and slept past its timeout),
-        # with the process names of a uffd-unit-tests run.
+        # Recorded: uffd-unit-tests -f events on the base kernel with a
+        # 5 s timeout and one retry (scripts/mmwb try).
         text = data('testlog-timeout.txt')
-        outs, _, _ = vm.parse_testlog(text)
-        rc, _, out = outs['uffd-unit-tests']
+        outs, _, done = vm.parse_testlog(text)
+        self.assertTrue(done)
+        rc, _, out = outs['evshort']
         failed, last = results.split_runs(out, 'MMWB-RETRY')
         self.assertEqual(rc, 137)
-        self.assertEqual(len(failed), 1)
-        t = plan.Test('uffd-unit-tests', 3, 'uffd', 'x', [], 1)
-        cases = results.classify(t, rc, 6, last, timed_out=True)
+        self.assertEqual([f[1] for f in failed], [137])
+        self.assertIn('series-uffd-unit-tests[78] R',
+                      results.hang_summary(failed[0][0]))
+        t = plan.Test('evshort', 5, 'uffd', 'x', [], 1)
+        cases = results.classify(t, rc, 11, last, timed_out=True)
         self.assertEqual([(c.name, c.result) for c in cases],
-                         [('events on anon', 'pass'),
-                          ('events-wp on hugetlb', 'fail'),
-                          ('uffd-unit-tests', 'error')])
-        self.assertEqual(cases[2].detail,
-                         'timed out after 3 s; last output: "Testing '
-                         'events-wp on hugetlb..."; left: '
-                         'series-uffd-unit-tests[631] S in do_wait, '
-                         'series-uffd-unit-tests[634] D in handle_userfault')
+                         [('events on anon', 'fail'),
+                          ('evshort', 'error')])
+        self.assertEqual(cases[1].detail,
+                         'timed out after 5 s; last output: "Testing '
+                         'events on anon..."; left: '
+                         'series-uffd-unit-tests[123] S, '
+                         'series-uffd-unit-tests[119] S in do_wait')
 
     def test_init_loops_only_for_retried_tests(self):
         from mmwb import initramfs
