@@ -85,8 +85,7 @@ def run_plan(label, plan, rep, img=None, role=None, mem=None):
             failed, out = results.split_runs(out, initramfs.RETRY)
             for i, (text, frc) in enumerate(failed, 1):
                 if initramfs.TIMEOUT in text:
-                    what = (f'timed out after {t.timeout} s; '
-                            + results.hang_summary(text))
+                    what = results.timeout_detail(t, text)
                 else:
                     last = [x for x in text.splitlines() if x.strip()][-1:]
                     what = f'exit status {frc}: {" ".join(last)}'
@@ -174,22 +173,31 @@ def ab(rep, plan_path=DEFAULT_PLAN, hooks=(), tree=base.TREE):
                         + '\n'.join(diffs), EXIT_SERIES)
     build_kernel('series', tree, rep, hooks)
     hosttests.anon_order(rep, tree)
-    errors = []
-    # The two guests run side by side (each TCG guest keeps about one
-    # host core busy); MMWB_SERIAL=1 runs them one after the other.
-    labels = ('base', 'series')
-    parts = {label: report.Report() for label in labels}
+    errors = side_by_side(plan, [('base', None), ('series', None)], rep)
+    for m in plan.metrics:
+        rep.ratio(m.name)
+    return errors
+
+
+def side_by_side(plan, guests, rep, mem=None):
+    """Boot each (label, kernel image or None) with the plan at the same
+    time (each TCG guest keeps about one host core busy; MMWB_SERIAL=1
+    boots them one after the other).  Rows go to rep in guest order.
+    Returns the StepErrors of the guests that went wrong."""
+    parts = {label: report.Report() for label, _ in guests}
+
+    def one(guest):
+        label, img = guest
+        return run_plan(label, plan, parts[label], img=img, mem=mem)
     if os.environ.get('MMWB_SERIAL'):
-        runs = [run_plan(label, plan, parts[label]) for label in labels]
+        runs = [one(g) for g in guests]
     else:
-        with concurrent.futures.ThreadPoolExecutor(2) as pool:
-            runs = list(pool.map(
-                lambda lb: run_plan(lb, plan, parts[lb]), labels))
-    for label, r in zip(labels, runs):
+        with concurrent.futures.ThreadPoolExecutor(len(guests)) as pool:
+            runs = list(pool.map(one, guests))
+    errors = []
+    for (label, _), r in zip(guests, runs):
         rep.merge(parts[label])
         e = guest_verdict(label, r, plan)
         if e:
             errors.append(e)
-    for m in plan.metrics:
-        rep.ratio(m.name)
     return errors
