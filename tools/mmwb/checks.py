@@ -206,8 +206,8 @@ def shellcheck(rep):
     # The guest's /init is generated from the plan: check what the guest
     # will run (busybox ash, so POSIX sh).
     from . import initramfs, plan as planmod, results
-    plan_path = os.path.join(ROOT, 'selftests', 'mm.plan')
-    pl = planmod.parse(plan_path, results.FORMATS)
+    from .ab import DEFAULT_PLAN
+    pl = planmod.parse(DEFAULT_PLAN, results.FORMATS)
     init = initramfs.init_script(pl, {t.name for t in pl.tests})
     p = subprocess.run(['shellcheck', '-s', 'sh', '-'], input=init,
                        capture_output=True, text=True)

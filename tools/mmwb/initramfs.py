@@ -37,15 +37,17 @@ WATCHDOG_FUNCS = r'''tree() {
           } while (c)
           for (p in s) print p }'
 }
+state() {
+  sed -n 's/^State:[[:space:]]*\(.\).*/\1/p' "$1/status"
+}
 hung() {
   for p in $(tree "$1"); do
     [ -d "/proc/$p" ] || continue
-    st=$(sed -n 's/^State:[[:space:]]*\(.\).*/\1/p' "/proc/$p/status")
-    say %(hung)s "pid=$p state=$st wchan=$(cat "/proc/$p/wchan")" \
+    say %(hung)s "pid=$p state=$(state "/proc/$p")" \
+      "wchan=$(cat "/proc/$p/wchan")" \
       "$(tr '\0' ' ' < "/proc/$p/cmdline" | cut -c1-80)"
     for t in "/proc/$p"/task/*; do
-      echo "  thread ${t##*/}" \
-        "state=$(sed -n 's/^State:[[:space:]]*\(.\).*/\1/p' "$t/status")" \
+      echo "  thread ${t##*/} state=$(state "$t")" \
         "wchan=$(cat "$t/wchan")" \
         "syscall=$(cut -d' ' -f1 "$t/syscall" 2>/dev/null)" \
         "utime/stime=$(sed 's/.*) //' "$t/stat" | cut -d' ' -f12,13 |

@@ -5,6 +5,8 @@ classification of a test's cases against the plan."""
 import re
 from dataclasses import dataclass
 
+from .initramfs import HUNG, TIMEOUT
+
 ANSI = re.compile(r'\x1b\[[0-9;]*m')
 
 
@@ -163,9 +165,7 @@ def classify(test, rc, secs, output, timed_out=False, built=True):
         return [Case(test.name, 'error', 'binary not built')]
     cases = FORMATS[test.fmt](output)
     if timed_out:
-        cases.append(Case(test.name, 'error',
-                          f'timed out after {test.timeout} s; '
-                          + hang_summary(output)))
+        cases.append(Case(test.name, 'error', timeout_detail(test, output)))
     elif rc == KSFT_SKIP and not cases:
         reason = output.strip().splitlines()[-1] if output.strip() else ''
         cases.append(Case(test.name, 'skip', reason[:200]))
@@ -186,7 +186,7 @@ def judge(result, expected):
     return result, result == expected
 
 
-_HUNG = re.compile(r'^MMWB-HUNG pid=(\d+) state=(\S*) wchan=(\S*) ?(.*)$')
+_HUNG = re.compile(rf'^{HUNG} pid=(\d+) state=(\S*) wchan=(\S*) ?(.*)$')
 
 
 def hang_summary(text):
@@ -195,7 +195,7 @@ def hang_summary(text):
     state and where it slept in the kernel."""
     lines = text.splitlines()
     cut = next((i for i, x in enumerate(lines)
-                if x.startswith('MMWB-TIMEOUT ')), len(lines))
+                if x.startswith(TIMEOUT + ' ')), len(lines))
     last = [x.strip() for x in lines[:cut] if x.strip()][-1:]
     procs = []
     for x in lines[cut:]:
@@ -209,6 +209,11 @@ def hang_summary(text):
     if procs:
         out += '; left: ' + ', '.join(procs)
     return out
+
+
+def timeout_detail(test, text):
+    """The row of a run the init's watchdog killed."""
+    return f'timed out after {test.timeout} s; {hang_summary(text)}'
 
 
 def split_runs(text, marker):
