@@ -12,11 +12,12 @@
     skip   <test> <reason...>
 
 'skip' keeps a test in the plan without running it on either kernel:
-its row is a skip with the reason (a test this harness cannot give a
-verdict with; another plan runs it on its own).  'only' runs a test on one kernel; on the other it is a skip with the
-reason (a stress test that can crash a kernel whose bug a
-deterministic test already shows).  A binary written 'series:<name>' is a tool rather than the test under
-test: both kernels run it as the series builds it (gup_test with an
+its row is a skip with the reason (a test that cannot give a verdict
+under the A/B run's load; 'mmwb try --test' still runs it).  'only'
+runs a test on one kernel; on the other it is a skip with the reason
+(a stress test that can crash a kernel whose bug a deterministic test
+already shows).  A binary written 'series:<name>' is a tool rather
+than the test under test: both kernels run it as the series builds it (gup_test with an
 option the series adds, measuring base and series alike).  A metric is
 the median of every match of the regex in the test's output, per
 kernel; metrics.tsv also gets <name>_ratio, series over base.
@@ -220,15 +221,12 @@ def parse(path, formats, known_binaries=None):
         if not plan.test(e.test) and e.test not in ('console',):
             err(e.line, f'expect names test {e.test!r}, which the plan '
                 'does not run')
-    for name in plan.only:
-        if not plan.test(name):
-            err(n, f'only names test {name!r}, which the plan does not run')
-    for name in plan.retry:
-        if not plan.test(name):
-            err(n, f'retry names test {name!r}, which the plan does not run')
-    for name in plan.skip:
-        if not plan.test(name):
-            err(n, f'skip names test {name!r}, which the plan does not list')
+    for kw, names in (('only', plan.only), ('retry', plan.retry),
+                      ('skip', plan.skip)):
+        for name in names:
+            if not plan.test(name):
+                err(n, f'{kw} names test {name!r}, which the plan does not '
+                    'list')
     for m in plan.metrics:
         if not plan.test(m.test):
             err(m.line, f'metric names test {m.test!r}, which the plan '
