@@ -5,8 +5,24 @@ import argparse
 import os
 import sys
 
-from .common import (StepError, EXIT_UNEXPECTED, EXIT_USAGE, die, log)
-from . import ab, base, deps, series
+
+def _base_arg(argv):
+    """--base NAME, read before the modules load: they take their paths
+    and defaults from the base record (bases.py)."""
+    for i, a in enumerate(argv):
+        if a == '--base' and i + 1 < len(argv):
+            return argv[i + 1]
+        if a.startswith('--base='):
+            return a.split('=', 1)[1]
+    return None
+
+
+if _base_arg(sys.argv[1:]):
+    os.environ['MMWB_BASE'] = _base_arg(sys.argv[1:])
+
+from .common import (BASE, StepError, EXIT_UNEXPECTED, EXIT_USAGE, die,  # noqa: E402
+                     log)
+from . import ab, base, deps, series  # noqa: E402
 
 
 def cmd_deps(a):
@@ -138,6 +154,9 @@ def cmd_test(a):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(prog='mmwb')
+    ap.add_argument('--base', default=BASE.name,
+                    help='the base record (bases/NAME.base; default '
+                    f'{BASE.name}): tree, series, config and plan')
     ap.add_argument('--tree', default=base.TREE,
                     help='kernel work tree (default build/linux)')
     sub = ap.add_subparsers(dest='cmd', required=True)

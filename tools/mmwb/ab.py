@@ -4,13 +4,13 @@
 import concurrent.futures
 import os
 
-from .common import (BUILD, ROOT, StepError, EXIT_GUEST, EXIT_HANG,
+from .common import (BASE, BUILD, StepError, EXIT_GUEST, EXIT_HANG,
                      EXIT_SERIES, git, log)
 from . import base, initramfs, kbuild, kselftest, plan as planmod
 from . import hosttests, report, results, series, vm
 
 OUT = os.path.join(BUILD, 'out')
-DEFAULT_PLAN = os.path.join(ROOT, 'selftests', 'mm.plan')
+DEFAULT_PLAN = BASE.plan
 
 
 def load_plan(path=DEFAULT_PLAN, tree=base.TREE):

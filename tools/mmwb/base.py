@@ -1,15 +1,16 @@
 # SPDX-License-Identifier: GPL-2.0
-"""The base tree: Debian's 6.12.117 source as a git repository."""
+"""The base tree: the base record's Debian kernel source (bases/) as a
+git repository, one commit tagged with the record's tag."""
 
 import os
 import shutil
 import subprocess
 
-from .common import BUILD, StepError, EXIT_BASE, git, log, run
-from . import deps
+from .common import BASE, BUILD, StepError, EXIT_BASE, git, log, run
+from . import fetch
 
 TREE = os.path.join(BUILD, 'linux')
-BASE_TAG = 'v6.12.117-debian'
+BASE_TAG = BASE.tag
 # Fixed identity and date: every machine makes the same base commit id.
 _BASE_ENV = {
     'GIT_AUTHOR_NAME': 'mm-series', 'GIT_AUTHOR_EMAIL': 'mm-series@example.invalid',
@@ -86,7 +87,6 @@ def has_base(tree=TREE):
 
 def ensure(tree=TREE, tarball=None):
     """Create the base tree once; reuse it afterwards."""
-    tarball = tarball or deps.BASE_TARBALL
     if has_base(tree):
         log(f'base: reusing {tree} ({BASE_TAG})')
         return tree
@@ -94,10 +94,7 @@ def ensure(tree=TREE, tarball=None):
         raise StepError('base', tree, f'exists but has no {BASE_TAG} tag; '
                         'it is not a workbench base tree. Move it away '
                         '(nothing was changed there).', EXIT_BASE)
-    if not os.path.isfile(tarball):
-        raise StepError('base', tarball, 'kernel source tarball not found; '
-                        "install it with 'apt-get install "
-                        f"{deps.BASE_PKG}={deps.BASE_VERSION}'", EXIT_BASE)
+    tarball = tarball or fetch.tarball(BASE)
     log(f'base: unpacking {tarball} into {tree}')
     tmp = tree + '.tmp'
     shutil.rmtree(tmp, ignore_errors=True)
@@ -118,9 +115,8 @@ def ensure(tree=TREE, tarball=None):
         run(['git', '-C', tmp, 'config', k, v], step='base')
     log('base: committing the base tree')
     run(['git', '-C', tmp, 'add', '-A', '-f', '.'], step='base')
-    ver = deps.BASE_VERSION
     run(['git', '-C', tmp, 'commit', '-q', '-m',
-         f'Linux 6.12.117 (Debian {deps.BASE_PKG} {ver})'],
+         f'{BASE.title} (Debian {BASE.package} {BASE.version})'],
         env=_BASE_ENV, step='base')
     run(['git', '-C', tmp, 'tag', BASE_TAG], step='base')
     os.makedirs(os.path.dirname(tree), exist_ok=True)

@@ -6,8 +6,18 @@ import subprocess
 import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BUILD = os.environ.get('MMWB_BUILD', os.path.join(ROOT, 'build'))
+from . import bases
+
+ROOT = bases.ROOT
+try:
+    BASE = bases.get()
+except bases.BaseError as _e:
+    print(f'mmwb: base: {_e}', file=sys.stderr)
+    sys.exit(4)
+# The default base works in build/, another one in build/base-<name>/, so
+# that a --base run never touches the default base's tree or report.
+BUILD = os.environ.get('MMWB_BUILD', os.path.join(
+    ROOT, 'build', *(() if BASE.default else (f'base-{BASE.name}',))))
 
 # Exit codes, one per kind of failure, so that scripts and the workbench's
 # own tests can tell them apart.

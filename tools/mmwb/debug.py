@@ -34,7 +34,7 @@ def run(rep, plan_path=ab.DEFAULT_PLAN, tree=base.TREE):
     base.require_clean(tree)
     series.apply(tree)
     kbuild.configure(tree, out=DEBUG_BUILD,
-                     fragments=(kbuild.FRAGMENT, FRAGMENT))
+                     fragments=(*kbuild.FRAGMENTS, FRAGMENT))
     secs = kbuild.build(tree, out=DEBUG_BUILD, label='debug')
     rep.metric('build_seconds', 'debug', round(secs, 1), 's')
     img = kbuild.install_image(DEBUG_BUILD, os.path.join(ab.OUT, 'debug'))

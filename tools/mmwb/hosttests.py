@@ -2,7 +2,7 @@
 """Tests the series adds that run on the host, not in the guest:
 tools/testing/anon-order compiles the kernel's calc_anonymous_folio_order()
 in userspace.  They run on the series tree; the base column of their
-metrics is the oracle (the 6.12.117 loop) they measure against."""
+metrics is the oracle (the base kernel's loop) they measure against."""
 
 import os
 import time

@@ -6,10 +6,10 @@ import re
 import shutil
 import time
 
-from .common import (BUILD, ROOT, StepError, EXIT_BUILD, log, run)
+from .common import (BASE, BUILD, StepError, EXIT_BUILD, log, run)
 
 KBUILD = os.path.join(BUILD, 'kbuild')
-FRAGMENT = os.path.join(ROOT, 'kconfig', 'mm.config')
+FRAGMENTS = BASE.config     # the base record's config fragments, in order
 JOBS = str(os.cpu_count() or 2)
 
 # Fixed build identity so that init/version.c and friends hit ccache.
@@ -58,7 +58,7 @@ def read_config(path):
     return have
 
 
-def configure(tree, out=KBUILD, fragments=(FRAGMENT,), base='tinyconfig',
+def configure(tree, out=KBUILD, fragments=FRAGMENTS, base='tinyconfig',
               verify=None):
     """base config + fragments, then verify every requested option of the
     fragments in verify (default: all of them)."""

@@ -16,10 +16,10 @@ from . import base, kbuild, series as seriesmod
 MATRIX = os.path.join(BUILD, 'matrix')
 
 # name -> options forced off.  TEST_HMM selects DEVICE_PRIVATE, so it
-# goes with it.  'default' is our own configuration: its rows are the
-# bisect rows (suite 'bisect'), the others are suite 'build-matrix'.
+# goes with it.  Our own configuration needs no directory of its own: the
+# main build directory relinks vmlinux at every patch boundary (suite
+# 'bisect'), which compiles what the patch changed.
 CONFIGS = {
-    'default': [],
     'no-userfaultfd': ['CONFIG_USERFAULTFD=n'],
     'no-thp': ['CONFIG_TRANSPARENT_HUGEPAGE=n'],
     'no-hugetlbfs': ['CONFIG_HUGETLBFS=n'],
@@ -30,7 +30,7 @@ WHOLE = ['mm/', 'lib/test_hmm.o']
 
 
 def suite_of(name):
-    return 'bisect' if name == 'default' else 'build-matrix'
+    return 'build-matrix'
 
 
 def configure(tree, name):
@@ -41,7 +41,7 @@ def configure(tree, name):
         f.write(''.join(x + '\n' for x in CONFIGS[name]))
     # The base fragment's own options may drop with the feature turned
     # off (PTE_MARKER_UFFD_WP without USERFAULTFD...): check only ours.
-    kbuild.configure(tree, out=out, fragments=(kbuild.FRAGMENT, frag),
+    kbuild.configure(tree, out=out, fragments=(*kbuild.FRAGMENTS, frag),
                      verify=(frag,))
     run(kbuild.make_args(tree, out, 'prepare'), env=kbuild.BUILD_ENV,
         step='matrix', capture=True)

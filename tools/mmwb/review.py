@@ -13,7 +13,7 @@ import tempfile
 import textwrap
 import time
 
-from .common import BUILD, ROOT, StepError, git, log, run
+from .common import BASE, BUILD, ROOT, StepError, git, log, run
 from . import base, series as seriesmod
 from .report import REPORT
 
@@ -230,15 +230,13 @@ def cover_body(rep_dir=REPORT, tree=base.TREE):
         metrics[f['metric']] = (f.get('base', '-'), f.get('series', '-'),
                                 f['unit'])
     parts = [
-        'This series carries five linux-mm review threads onto Linux '
-        '6.12.117 as shipped by Debian (linux-source-6.12 '
-        '6.12.117-1~deb12u1): real fixes where something is still open, '
+        'This series carries five linux-mm review threads onto '
+        f'{BASE.title} as shipped by Debian ({BASE.package} '
+        f'{BASE.version}): real fixes where something is still open, '
         'regression tests for what each thread was about, and nothing the '
         'tree already does under another name.  Each topic below says what '
-        'the thread asked, what 6.12.117 has, what the series does and '
-        'which test proves it.',
-        'Patch 1 fixes the build of the khugepaged selftest on 6.12.117, '
-        'so that the whole mm selftest directory builds.']
+        f'the thread asked, what {BASE.upstream} has, what the series does '
+        'and which test proves it.']
     parts = [textwrap.fill(x, 72) for x in parts]
     for t in TOPIC_ORDER:
         parts.append(_rst_text(os.path.join(TOPICS, t + '.rst')))
@@ -263,7 +261,7 @@ def cover_body(rep_dir=REPORT, tree=base.TREE):
     diffs += [f'  {t}: runs on the {k} kernel only ({why})'
               for t, (k, why) in plan.only.items()]
     parts.append(textwrap.fill(
-        'Test plan: selftests/mm.plan (mm kselftests in a QEMU guest, base '
+        f'Test plan: {os.path.relpath(BASE.plan, ROOT)} (mm kselftests in a QEMU guest, base '
         'and series kernels side by side).  Where the plan expects the base '
         'kernel to differ:', 72) + '\n\n' + '\n'.join(diffs))
     if plan.skip:
@@ -286,7 +284,8 @@ def write_cover(tree=base.TREE, path=COVER):
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     text = text.replace('*** SUBJECT HERE ***',
-                        'mm: five review threads carried onto 6.12.117')
+                        'mm: five review threads carried onto '
+                        f'{BASE.upstream}')
     text = text.replace('*** BLURB HERE ***', cover_body(tree=tree).rstrip())
     # format-patch dates its cover letter now; use the tip's author date
     # so that the same series and report give the same file.

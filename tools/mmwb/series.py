@@ -9,11 +9,11 @@ import shutil
 import subprocess
 import tempfile
 
-from .common import ROOT, StepError, EXIT_SERIES, git, log, run
+from .common import BASE, ROOT, StepError, EXIT_SERIES, git, log, run
 from . import base
 
-SERIES = os.path.join(ROOT, 'series')
-PATCHES = os.path.join(ROOT, 'patches')
+SERIES = BASE.series
+PATCHES = BASE.patches
 APPLY_BRANCH = 'mmwb/series'
 COVER = '0000-cover-letter.patch'
 
