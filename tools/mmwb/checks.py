@@ -149,17 +149,23 @@ class ObjectChecks:
         total = sum(map(len, found.values()))
         rep.metric('coccicheck_seconds', label, round(secs, 1), 's')
         rep.metric('coccicheck_reports', label, total, 'reports')
-        log(f'coccicheck: {label}: {total} report(s) on {len(found)} '
-            f'file(s) in {secs:.0f} s')
+        log(f'coccicheck: {label}: ' + (f'FAILED (make exited {rc})'
+                                         if rc else f'{total} report(s)')
+            + f' on {len(found)} file(s) in {secs:.0f} s')
         for src, reports in found.items():
             self.compare(rep, label, 'coccicheck', src, reports, rc,
                          secs / len(found), 'report(s)')
 
     def compare(self, rep, label, suite, case, found, rc, secs, what):
         """Remember what one kernel found; on the series, a row: fail on
-        anything the base did not have, or on a failed make."""
+        anything the base did not have, or on a failed make.  A checker
+        that could not run is a failing row on either kernel: its empty
+        findings are no clean result."""
         self.seen[(label, suite, case)] = found
         if label != 'series':
+            if rc:
+                rep.add(label, suite, case, 'fail', secs, False,
+                        f'make exited {rc}: the checker did not run')
             return
         new = found - self.seen.get(('base', suite, case), set())
         ok = not new and not rc
