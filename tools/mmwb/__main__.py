@@ -147,6 +147,11 @@ def cmd_mail(a):
     log(f'mail: {path}\nmail: {mbx} (b4 am -m {mbx} <mm-series-00@example.invalid>)')
 
 
+def cmd_steps(a):
+    from . import steps
+    sys.exit(steps.main(a))
+
+
 def cmd_test(a):
     from . import selfcheck
     selfcheck.main(a)
@@ -197,6 +202,15 @@ def main(argv=None):
     s.add_argument('--beside', default=None, metavar='KERNEL',
                    help='boot this kernel too, at the same time')
     s.set_defaults(fn=cmd_try)
+    s = sub.add_parser('steps', help='the base and each patch touching '
+                       '--touching, built and booted with only --test')
+    s.add_argument('--plan', default=ab.DEFAULT_PLAN)
+    s.add_argument('--test', action='append', default=[], required=True,
+                   help='a test of the plan (repeatable)')
+    s.add_argument('--touching', action='append', default=[],
+                   help='a kernel file or folder (repeatable; default: '
+                   'mm/ and lib/)')
+    s.set_defaults(fn=cmd_steps)
     sub.add_parser('mail', help='cover letter from the last report, and '
                    'the series as one mbox').set_defaults(fn=cmd_mail)
     s = sub.add_parser('boot', help='boot a kernel with a given /init')
