@@ -7,7 +7,7 @@ import os
 from .common import (BASE, BUILD, StepError, EXIT_GUEST, EXIT_HANG,
                      EXIT_SERIES, git, log)
 from . import base, initramfs, kbuild, kselftest, plan as planmod
-from . import hosttests, report, results, series, vm
+from . import guesttools, hosttests, report, results, series, vm
 
 OUT = os.path.join(BUILD, 'out')
 DEFAULT_PLAN = BASE.plan
@@ -17,6 +17,7 @@ def load_plan(path=DEFAULT_PLAN, tree=base.TREE):
     """The plan, checked against the tests the base has or the series adds."""
     known = planmod.mm_selftests(tree, base.BASE_TAG)
     known |= planmod.added_by_patches(series.read_series())
+    known |= {guesttools.PREFIX + n for n in guesttools.names()}
     return planmod.parse(path, results.FORMATS, known_binaries=known)
 
 
@@ -45,6 +46,8 @@ def bindirs(label, tree=base.TREE):
     in_base = planmod.mm_selftests(tree, base.BASE_TAG)
 
     def where(binary):
+        if binary.startswith(guesttools.PREFIX):
+            return guesttools.OUT
         if binary.startswith('series:'):
             return ser
         if label != 'base' or binary in in_base:
@@ -62,7 +65,8 @@ def run_plan(label, plan, rep, img=None, role=None, mem=None):
     img = img or os.path.join(d, 'bzImage')
     ir = os.path.join(d, 'initramfs.cpio')
     tests, skipped = plan.tests_for(role)
-    present = initramfs.build(ir, plan, bindirs(label), tests=tests)
+    present = initramfs.build(ir, plan, bindirs(label), tests=tests,
+                              tree=base.TREE, rev=base.BASE_TAG)
     log(f'vm: {label}: booting ({len(tests)} tests, global timeout '
         f'{plan.total_timeout()} s)')
     r = vm.boot(img, ir, os.path.join(d, 'vm'), plan.total_timeout(),
@@ -173,6 +177,7 @@ def ab(rep, plan_path=DEFAULT_PLAN, hooks=(), tree=base.TREE):
                         + '\n'.join(diffs), EXIT_SERIES)
     build_kernel('series', tree, rep, hooks)
     hosttests.anon_order(rep, tree)
+    guesttools.build()
     errors = side_by_side(plan, [('base', None), ('series', None)], rep)
     for m in plan.metrics:
         rep.ratio(m.name)

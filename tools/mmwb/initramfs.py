@@ -135,9 +135,12 @@ def init_script(plan, tests_present, tests=None):
     return '\n'.join(lines)
 
 
-def build(dest, plan, bindir, init_override=None, tests=None):
+def build(dest, plan, bindir, init_override=None, tests=None, tree=None,
+          rev=None):
     """Write dest (a newc cpio).  bindir(binary) names the directory that
-    holds a test binary.  Returns the plan tests whose binary is there."""
+    holds a test binary.  The plan's data directories come from the
+    kernel tree at rev (the base: the same files for both kernels).
+    Returns the plan tests whose binary is there."""
     if not os.path.isfile(BUSYBOX):
         raise StepError('initramfs', BUSYBOX, "static busybox missing; "
                         "install with 'apt-get install busybox-static'",
@@ -156,7 +159,7 @@ def build(dest, plan, bindir, init_override=None, tests=None):
     present = set()
     libs = set()
     for t in plan.tests:
-        name = t.binary.removeprefix('series:')
+        name = t.binary.removeprefix('series:').removeprefix('tool:')
         src = os.path.join(bindir(t.binary), name)
         if os.path.isfile(src) and os.access(src, os.X_OK):
             dst = os.path.join(root, 'tests', t.binary.replace(':', '-'))
@@ -170,6 +173,17 @@ def build(dest, plan, bindir, init_override=None, tests=None):
         dst = os.path.join(root, lib.lstrip('/'))
         os.makedirs(os.path.dirname(dst), exist_ok=True)
         shutil.copy2(os.path.realpath(lib), dst)
+    for guest, src in plan.data:
+        dst = os.path.join(root, guest.lstrip('/'))
+        os.makedirs(dst, exist_ok=True)
+        arch = subprocess.Popen(['git', '-C', tree, 'archive', '--format=tar',
+                                 f'{rev}:{src}'], stdout=subprocess.PIPE)
+        p = subprocess.run(['tar', '-x', '-C', dst], stdin=arch.stdout,
+                           capture_output=True, text=True)
+        if arch.wait() or p.returncode:
+            raise StepError('initramfs', f'{tree}:{rev}:{src}', 'cannot '
+                            'copy the plan\'s data: ' + p.stderr.strip(),
+                            EXIT_BUILD)
     init = os.path.join(root, 'init')
     with open(init, 'w') as f:
         f.write(init_override if init_override is not None

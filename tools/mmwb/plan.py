@@ -10,7 +10,12 @@
     only   <base|series> <test> <reason...>
     retry  <test> <extra runs, 1-3> <reason...>
     skip   <test> <reason...>
+    data   <guest directory> <directory of the base kernel tree>
 
+'data' copies a directory of the base tree (the same files for both
+kernels: real data nobody here wrote) into the guest's initramfs.  A
+binary written 'tool:<name>' is one of the workbench's own measuring
+programs (tools/mmwb/guest/<name>.c), the same build on both kernels.
 'skip' keeps a test in the plan without running it on either kernel:
 its row is a skip with the reason (a test that cannot give a verdict
 under the A/B run's load; 'mmwb try --test' still runs it).  'only'
@@ -81,6 +86,7 @@ class Plan:
     only: dict = field(default_factory=dict)   # test -> (kernel, reason)
     retry: dict = field(default_factory=dict)  # test -> (runs, reason)
     skip: dict = field(default_factory=dict)   # test -> reason
+    data: list = field(default_factory=list)   # (guest dir, tree dir)
 
     def tests_for(self, kernel):
         """(tests that run on this kernel, {test: reason} skipped)."""
@@ -158,7 +164,8 @@ def parse(path, formats, known_binaries=None):
                 err(n, f'unknown format {fmt!r} (known: '
                     f'{", ".join(sorted(formats))})')
             if known_binaries is not None and \
-                    binary.removeprefix('series:') not in known_binaries:
+                    binary.removeprefix('series:') not in known_binaries \
+                    and binary not in known_binaries:
                 err(n, f'no test {binary!r} in the mm kselftests')
             plan.tests.append(Test(name, int(tmo), fmt, binary, args, n))
         elif kw == 'expect':
@@ -197,6 +204,13 @@ def parse(path, formats, known_binaries=None):
                 err(n, 'skip needs <test> <reason>: a test the plan does '
                     'not run says why')
             plan.skip[w[0]] = w[1]
+        elif kw == 'data':
+            w = rest.split()
+            if len(w) != 2 or not w[0].startswith('/') or \
+                    w[1].startswith('/') or '..' in w[1].split('/'):
+                err(n, 'data needs <absolute guest directory> <directory '
+                    'of the kernel tree, relative>')
+            plan.data.append((w[0], w[1]))
         elif kw == 'metric':
             try:
                 w = shlex.split(rest)

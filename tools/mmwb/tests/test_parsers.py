@@ -259,16 +259,17 @@ class PlanTest(unittest.TestCase):
         finally:
             os.unlink(f.name)
 
-    def test_real_plan_parses(self):
-        root = os.path.dirname(os.path.dirname(os.path.dirname(
-            os.path.dirname(os.path.abspath(__file__)))))
-        p = plan.parse(os.path.join(root, 'selftests', 'mm.plan'),
-                       results.FORMATS)
-        self.assertTrue(p.test('cow'))
-        self.assertEqual(p.expectation('base', 'khugepaged', 'khugepaged')[0],
-                         'error')
-        self.assertEqual(p.expectation('series', 'khugepaged', 'x'),
-                         (None, None))
+    def test_real_plans_parse(self):
+        """The plan of every base record parses and expects the
+        fault-around bug on the base kernel only."""
+        from mmwb import bases
+        for b in bases.all_bases():
+            p = plan.parse(b.plan, results.FORMATS)
+            self.assertTrue(p.test('cow'), b.plan)
+            self.assertTrue([e for e in p.expects if e.kernel == 'base'
+                             and e.test == 'faultaround'], b.plan)
+            self.assertEqual(p.expectation('series', 'khugepaged', 'x'),
+                             (None, None))
 
     def test_errors_name_the_line(self):
         bad = ['test a 10 nosuchformat a\n', 'test a 0 ktap a\n',

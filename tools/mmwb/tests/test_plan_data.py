@@ -1,0 +1,38 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Plan 'data' lines and 'tool:' binaries."""
+
+import os
+import tempfile
+import unittest
+
+from mmwb import guesttools, plan, results
+from mmwb.common import StepError
+
+
+class PlanDataTest(unittest.TestCase):
+    def parse(self, text, known=None):
+        with tempfile.TemporaryDirectory() as d:
+            p = os.path.join(d, 'x.plan')
+            with open(p, 'w') as f:
+                f.write(text)
+            return plan.parse(p, results.FORMATS, known_binaries=known)
+
+    def test_data_and_tool(self):
+        known = {'cow'} | {guesttools.PREFIX + n for n in guesttools.names()}
+        p = self.parse('data /data/mm mm\n'
+                       'test t 10 ktap tool:mapread /data/mm x\n', known)
+        self.assertEqual(p.data, [('/data/mm', 'mm')])
+        self.assertIn('mapread', guesttools.names())
+
+    def test_bad_data(self):
+        for line in ('data mm /data', 'data /data ../etc', 'data /data'):
+            with self.assertRaisesRegex(StepError, r'x\.plan:1: data needs'):
+                self.parse(line + '\ntest t 10 ktap cow\n')
+
+    def test_unknown_tool(self):
+        with self.assertRaisesRegex(StepError, "no test 'tool:nosuch'"):
+            self.parse('test t 10 ktap tool:nosuch\n', {'cow'})
+
+
+if __name__ == '__main__':
+    unittest.main()
