@@ -25,8 +25,9 @@ CONFIGS = {
     'no-hugetlbfs': ['CONFIG_HUGETLBFS=n'],
     'no-device-private': ['CONFIG_TEST_HMM=n', 'CONFIG_DEVICE_PRIVATE=n'],
 }
-# Always compiled for the whole series, where the config has them.
-WHOLE = ['mm/', 'lib/test_hmm.o']
+# A header outside the folder of its includers may be read by anything:
+# then all of mm/ is compiled.
+ANY = 'mm/'
 
 
 def suite_of(name):
@@ -86,8 +87,22 @@ def build_selftests(tree, names):
     return p.returncode == 0, '; '.join(errs[:3])
 
 
-def patch_targets(patch):
-    """Objects one patch touches; any header it touches means all of mm/."""
+def includers(tree, header):
+    """Objects whose source includes a header of their own folder by
+    its quoted name (mm/internal.h style); None when the header is a
+    shared one (include/...), which anything may read."""
+    if header.startswith(('include/', 'arch/')):
+        return None
+    d, name = os.path.split(header)
+    p = run(['git', '-C', tree, 'grep', '-l', '-F', f'#include "{name}"',
+             '--', f'{d}/*.c'], check=False, capture=True, step='matrix')
+    return [x[:-2] + '.o' for x in p.stdout.split()] if p.returncode in (0, 1) \
+        else None
+
+
+def patch_targets(patch, tree=base.TREE):
+    """Objects one patch touches: its .c files, and the includers of a
+    header it touches (all of mm/ for a shared header)."""
     objs = set()
     for path in seriesmod.touched_paths(patch):
         if path.startswith(('tools/', 'Documentation/', 'scripts/')):
@@ -95,7 +110,8 @@ def patch_targets(patch):
         if path.endswith('.c'):
             objs.add(path[:-2] + '.o')
         elif path.endswith('.h'):
-            objs.add('mm/')
+            users = includers(tree, path)
+            objs.update(users if users is not None else [ANY])
     return sorted(objs)
 
 
@@ -109,13 +125,15 @@ def run_matrix(rep, tree=base.TREE):
         raise StepError('matrix', tree, f'{len(commits)} commits on the '
                         f'applied branch, {len(patches)} patches in series',
                         5)
+    # The whole series: everything any patch of it touches.
+    whole = sorted({t for p in patches for t in patch_targets(p, tree)})
     outs = {}
     link_secs = 0.0
     try:
         for name in CONFIGS:
             outs[name] = configure(tree, name)
             log(f'matrix: {name}: whole series')
-            for target in WHOLE:
+            for target in whole:
                 case = f'{name} @ series: {target}'
                 if not enabled(outs[name], target):
                     rep.add('series', suite_of(name), case, 'skip', 0, True,
@@ -127,7 +145,7 @@ def run_matrix(rep, tree=base.TREE):
                         'pass' if ok else 'fail', time.monotonic() - t1, ok,
                         why)
         for commit, patch in zip(commits, patches):
-            targets = patch_targets(patch)
+            targets = patch_targets(patch, tree)
             tests = patch_selftests(patch)
             pname = os.path.basename(patch)
             if not targets and not tests:
