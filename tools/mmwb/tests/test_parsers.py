@@ -124,6 +124,21 @@ class CoccicheckTest(unittest.TestCase):
                                ['mm/a.c'])
         self.assertEqual(a, b)
 
+    def test_checker_that_cannot_run_fails_on_both_kernels(self):
+        """A make that failed (no OCaml compiler, say) is no clean
+        result, on the base kernel either."""
+        rep = report.Report()
+        oc = checks.ObjectChecks()
+        oc.compare(rep, 'base', 'coccicheck', 'mm/a.c', set(), 2, 1, 'r')
+        oc.compare(rep, 'series', 'coccicheck', 'mm/a.c', set(), 2, 1, 'r')
+        got = [(r.kernel, r.result, r.expected) for r in rep.rows]
+        self.assertEqual(got, [('base', 'fail', False),
+                               ('series', 'fail', False)])
+        self.assertIn('make exited 2', rep.rows[0].detail)
+        rep = report.Report()
+        oc.compare(rep, 'base', 'coccicheck', 'mm/a.c', set(), 0, 1, 'r')
+        self.assertEqual(rep.rows, [])
+
 
 class MetricTest(unittest.TestCase):
     def test_metric_lines(self):
