@@ -11,7 +11,7 @@ import re
 import time
 
 from .common import BUILD, StepError, git, log, run
-from . import base, kbuild, series as seriesmod
+from . import base, kbuild, plan as planmod, series as seriesmod
 
 MATRIX = os.path.join(BUILD, 'matrix')
 
@@ -49,12 +49,30 @@ def configure(tree, name):
     return out
 
 
-def enabled(out, target):
-    """lib/test_hmm.o only where CONFIG_TEST_HMM is on."""
-    if target == 'lib/test_hmm.o':
-        return kbuild.read_config(os.path.join(out, '.config')).get(
-            'CONFIG_TEST_HMM') in ('y', 'm')
-    return True
+def object_option(tree, target):
+    """The option that builds an object, from its folder's Makefile
+    ('obj-$(CONFIG_HMM_MIRROR) += hmm.o'); None for obj-y, a folder or
+    an object the Makefile does not name that way."""
+    d, name = os.path.split(target)
+    if not name.endswith('.o'):
+        return None
+    try:
+        text = open(os.path.join(tree, d, 'Makefile')).read()
+    except OSError:
+        return None
+    m = re.search(r'^obj-\$\((CONFIG_\w+)\)\s*\+?=.*\b'
+                  + re.escape(name) + r'(\s|$)', text, re.M)
+    return m.group(1) if m else None
+
+
+def enabled(out, target, tree=base.TREE):
+    """An object is compiled only where the option that builds it is on
+    (lib/test_hmm.o needs TEST_HMM, mm/hmm.o HMM_MIRROR)."""
+    opt = object_option(tree, target)
+    if opt is None:
+        return True
+    return kbuild.read_config(os.path.join(out, '.config')).get(opt) \
+        in ('y', 'm')
 
 
 def compile_targets(tree, out, targets):
@@ -64,12 +82,14 @@ def compile_targets(tree, out, targets):
     return p.returncode == 0, '; '.join(errs[:3])
 
 
-def patch_selftests(patch):
-    """mm selftest programs a patch touches (their .c files)."""
+def patch_selftests(patch, known):
+    """mm selftest programs a patch touches (their .c files) among the
+    programs the mm Makefile builds (known): a helper such as
+    hugepage_settings.c is built with the tests, not on its own."""
     names = set()
     for path in seriesmod.touched_paths(patch):
         m = re.match(r'tools/testing/selftests/mm/([\w-]+)\.c$', path)
-        if m:
+        if m and m.group(1) in known:
             names.add(m.group(1))
     return sorted(names)
 
@@ -127,6 +147,7 @@ def run_matrix(rep, tree=base.TREE):
                         5)
     # The whole series: everything any patch of it touches.
     whole = sorted({t for p in patches for t in patch_targets(p, tree)})
+    programs = planmod.mm_selftests(tree, tip)
     outs = {}
     link_secs = 0.0
     try:
@@ -135,7 +156,7 @@ def run_matrix(rep, tree=base.TREE):
             log(f'matrix: {name}: whole series')
             for target in whole:
                 case = f'{name} @ series: {target}'
-                if not enabled(outs[name], target):
+                if not enabled(outs[name], target, tree):
                     rep.add('series', suite_of(name), case, 'skip', 0, True,
                             'not enabled in this configuration')
                     continue
@@ -146,7 +167,7 @@ def run_matrix(rep, tree=base.TREE):
                         why)
         for commit, patch in zip(commits, patches):
             targets = patch_targets(patch, tree)
-            tests = patch_selftests(patch)
+            tests = patch_selftests(patch, programs)
             pname = os.path.basename(patch)
             if not targets and not tests:
                 rep.add('series', 'bisect', f'{pname}: nothing to build',
@@ -154,7 +175,7 @@ def run_matrix(rep, tree=base.TREE):
                 continue
             git(tree, 'checkout', '-q', '--detach', commit, step='matrix')
             for name, out in outs.items() if targets else ():
-                these = [t for t in targets if enabled(out, t)]
+                these = [t for t in targets if enabled(out, t, tree)]
                 if not these:
                     rep.add('series', suite_of(name),
                             f'{name} @ {pname}: {" ".join(targets)}',

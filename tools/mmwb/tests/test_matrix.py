@@ -1,0 +1,43 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Build matrix: which option builds an object, which programs a patch
+touches."""
+
+import os
+import tempfile
+import unittest
+
+from mmwb import matrix
+
+
+class MatrixTest(unittest.TestCase):
+    def test_object_option(self):
+        with tempfile.TemporaryDirectory() as d:
+            os.makedirs(os.path.join(d, 'mm'))
+            with open(os.path.join(d, 'mm', 'Makefile'), 'w') as f:
+                f.write('obj-y := filemap.o memory.o\n'
+                        'obj-$(CONFIG_HMM_MIRROR) += hmm.o\n'
+                        'obj-$(CONFIG_X) += hmmx.o\n')
+            self.assertEqual(matrix.object_option(d, 'mm/hmm.o'),
+                             'CONFIG_HMM_MIRROR')
+            self.assertIsNone(matrix.object_option(d, 'mm/filemap.o'))
+            self.assertIsNone(matrix.object_option(d, 'mm/'))
+            out = os.path.join(d, 'out')
+            os.makedirs(out)
+            with open(os.path.join(out, '.config'), 'w') as f:
+                f.write('CONFIG_X=y\n')
+            self.assertFalse(matrix.enabled(out, 'mm/hmm.o', d))
+            self.assertTrue(matrix.enabled(out, 'mm/hmmx.o', d))
+            self.assertTrue(matrix.enabled(out, 'mm/memory.o', d))
+
+    def test_helpers_are_not_programs(self):
+        with tempfile.TemporaryDirectory() as d:
+            p = os.path.join(d, 'p')
+            with open(p, 'w') as f:
+                for n in ('gup_test', 'hugepage_settings'):
+                    f.write(f'+++ b/tools/testing/selftests/mm/{n}.c\n')
+            self.assertEqual(matrix.patch_selftests(p, {'gup_test', 'cow'}),
+                             ['gup_test'])
+
+
+if __name__ == '__main__':
+    unittest.main()
