@@ -17,10 +17,11 @@ def _base_arg(argv):
     return None
 
 
-if _base_arg(sys.argv[1:]):
-    os.environ['MMWB_BASE'] = _base_arg(sys.argv[1:])
+_BASE_NAME = _base_arg(sys.argv[1:])
+if _BASE_NAME:
+    os.environ['MMWB_BASE'] = _BASE_NAME
 
-from .common import (BASE, StepError, EXIT_UNEXPECTED, EXIT_USAGE, die,  # noqa: E402
+from .common import (BASE, StepError, EXIT_UNEXPECTED, die,  # noqa: E402
                      log)
 from . import ab, base, deps, series  # noqa: E402
 
@@ -83,17 +84,10 @@ def cmd_try(a):
     rep = report.Report()
     plan = ab.load_plan(a.plan, a.tree)
     if a.test:
-        missing = [n for n in a.test if not plan.test(n)]
-        if missing:
-            raise StepError('try', a.plan, f'no test {", ".join(missing)} '
-                            'in the plan', EXIT_USAGE)
-        plan.tests = [t for t in plan.tests if t.name in a.test]
-        for n in a.test:
-            plan.skip.pop(n, None)
+        plan.select(a.test, 'try')
     if a.repeat > 1:
         plan.tests = [dataclasses.replace(t, name=f'{t.name}.{i}')
                       for t in plan.tests for i in range(1, a.repeat + 1)]
-    if a.test or a.repeat > 1:
         plan.timeout = 0    # the plan's own bound was for its own list
     guests = [('try', os.path.abspath(a.kernel))]
     if a.beside:

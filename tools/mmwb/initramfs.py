@@ -8,6 +8,7 @@ import shutil
 import subprocess
 
 from .common import StepError, EXIT_BUILD, EXIT_DEPS
+from . import guesttools
 
 BUSYBOX = '/bin/busybox'
 # Libraries glibc loads with dlopen(), which ldd cannot see:
@@ -159,7 +160,8 @@ def build(dest, plan, bindir, init_override=None, tests=None, tree=None,
     present = set()
     libs = set()
     for t in plan.tests:
-        name = t.binary.removeprefix('series:').removeprefix('tool:')
+        name = t.binary.removeprefix('series:').removeprefix(
+            guesttools.PREFIX)
         src = os.path.join(bindir(t.binary), name)
         if os.path.isfile(src) and os.access(src, os.X_OK):
             dst = os.path.join(root, 'tests', t.binary.replace(':', '-'))

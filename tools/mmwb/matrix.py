@@ -30,10 +30,6 @@ CONFIGS = {
 ANY = 'mm/'
 
 
-def suite_of(name):
-    return 'build-matrix'
-
-
 def configure(tree, name):
     out = os.path.join(MATRIX, name)
     os.makedirs(out, exist_ok=True)
@@ -116,8 +112,9 @@ def includers(tree, header):
     d, name = os.path.split(header)
     p = run(['git', '-C', tree, 'grep', '-l', '-F', f'#include "{name}"',
              '--', f'{d}/*.c'], check=False, capture=True, step='matrix')
-    return [x[:-2] + '.o' for x in p.stdout.split()] if p.returncode in (0, 1) \
-        else None
+    if p.returncode not in (0, 1):      # 1: no includer found
+        return None
+    return [x[:-2] + '.o' for x in p.stdout.split()]
 
 
 def patch_targets(patch, tree=base.TREE):
@@ -145,8 +142,10 @@ def run_matrix(rep, tree=base.TREE):
         raise StepError('matrix', tree, f'{len(commits)} commits on the '
                         f'applied branch, {len(patches)} patches in series',
                         5)
-    # The whole series: everything any patch of it touches.
-    whole = sorted({t for p in patches for t in patch_targets(p, tree)})
+    # Read at the tip, once: what each patch touches, and the whole series
+    # as everything any patch of it touches.
+    targets_of = {p: patch_targets(p, tree) for p in patches}
+    whole = sorted({t for ts in targets_of.values() for t in ts})
     programs = planmod.mm_selftests(tree, tip)
     outs = {}
     link_secs = 0.0
@@ -157,16 +156,16 @@ def run_matrix(rep, tree=base.TREE):
             for target in whole:
                 case = f'{name} @ series: {target}'
                 if not enabled(outs[name], target, tree):
-                    rep.add('series', suite_of(name), case, 'skip', 0, True,
+                    rep.add('series', 'build-matrix', case, 'skip', 0, True,
                             'not enabled in this configuration')
                     continue
                 t1 = time.monotonic()
                 ok, why = compile_targets(tree, outs[name], [target])
-                rep.add('series', suite_of(name), case,
+                rep.add('series', 'build-matrix', case,
                         'pass' if ok else 'fail', time.monotonic() - t1, ok,
                         why)
         for commit, patch in zip(commits, patches):
-            targets = patch_targets(patch, tree)
+            targets = targets_of[patch]
             tests = patch_selftests(patch, programs)
             pname = os.path.basename(patch)
             if not targets and not tests:
@@ -177,14 +176,14 @@ def run_matrix(rep, tree=base.TREE):
             for name, out in outs.items() if targets else ():
                 these = [t for t in targets if enabled(out, t, tree)]
                 if not these:
-                    rep.add('series', suite_of(name),
+                    rep.add('series', 'build-matrix',
                             f'{name} @ {pname}: {" ".join(targets)}',
                             'skip', 0, True,
                             'not enabled in this configuration')
                     continue
                 t1 = time.monotonic()
                 ok, why = compile_targets(tree, out, these)
-                rep.add('series', suite_of(name),
+                rep.add('series', 'build-matrix',
                         f'{name} @ {pname}: {" ".join(these)}',
                         'pass' if ok else 'fail', time.monotonic() - t1, ok,
                         why)

@@ -101,6 +101,19 @@ class Plan:
                 skipped[t.name] = f'runs on the {k} kernel only: {why}'
         return run, skipped
 
+    def select(self, names, step):
+        """Keep only the named tests, those the plan skips included, with
+        no global bound (the plan's was for its own list).  A name the
+        plan does not list fails, naming the step."""
+        missing = [n for n in names if not self.test(n)]
+        if missing:
+            raise StepError(step, self.path, f'no test {", ".join(missing)} '
+                            'in the plan', EXIT_USAGE)
+        self.tests = [t for t in self.tests if t.name in names]
+        for n in names:
+            self.skip.pop(n, None)
+        self.timeout = 0
+
     def test(self, name):
         for t in self.tests:
             if t.name == name:

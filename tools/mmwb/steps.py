@@ -57,16 +57,9 @@ def regressions(rep, labels):
 def main(a):
     tree = a.tree
     plan = ab.load_plan(a.plan, tree)
-    missing = [n for n in a.test if not plan.test(n)]
-    if not a.test or missing:
-        raise StepError('steps', a.plan, 'name the tests to run with --test '
-                        f'(not in the plan: {", ".join(missing) or "-"})',
-                        EXIT_USAGE)
-    plan.tests = [t for t in plan.tests if t.name in a.test]
+    plan.select(a.test, 'steps')
     for n in a.test:
-        plan.skip.pop(n, None)
-        plan.only.pop(n, None)
-    plan.timeout = 0
+        plan.only.pop(n, None)  # every step is a kernel of its own
     sel = os.path.join(ab.OUT, 'series', 'selftests')
     if not os.path.isdir(sel):
         raise StepError('steps', sel, "no series test binaries: run "

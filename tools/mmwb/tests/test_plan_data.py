@@ -34,5 +34,21 @@ class PlanDataTest(unittest.TestCase):
             self.parse('test t 10 ktap tool:nosuch\n', {'cow'})
 
 
+class PlanSelectTest(unittest.TestCase):
+    def test_select(self):
+        with tempfile.TemporaryDirectory() as d:
+            p = os.path.join(d, 'x.plan')
+            with open(p, 'w') as f:
+                f.write('timeout 99\ntest a 10 ktap a\ntest b 10 ktap b\n'
+                        'skip b flaky here\n')
+            pl = plan.parse(p, results.FORMATS)
+            pl.select(['b'], 'try')
+            self.assertEqual([t.name for t in pl.tests], ['b'])
+            self.assertEqual((pl.skip, pl.timeout), ({}, 0))
+            with self.assertRaisesRegex(StepError, r"mmwb: steps: .*x\.plan: "
+                                        'no test c in the plan'):
+                pl.select(['c'], 'steps')
+
+
 if __name__ == '__main__':
     unittest.main()
