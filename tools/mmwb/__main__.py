@@ -133,9 +133,11 @@ def cmd_debug(a):
 
 
 def cmd_mail(a):
-    """Cover letter (from the last report) and the b4-ready mbox."""
-    from . import review
+    """Cover letter (from the last report) and the b4-ready mbox; only
+    for a series whose mutants report is current and has no survivor."""
+    from . import mutants, review
     series.apply(a.tree)
+    mutants.require_report(a.tree)
     path = review.write_cover(a.tree)
     mbx, _ = review.mbox()
     log(f'mail: {path}\nmail: {mbx} (b4 am -m {mbx} <mm-series-00@example.invalid>)')
@@ -144,6 +146,11 @@ def cmd_mail(a):
 def cmd_steps(a):
     from . import steps
     sys.exit(steps.main(a))
+
+
+def cmd_mutants(a):
+    from . import mutants
+    sys.exit(mutants.main(a))
 
 
 def cmd_test(a):
@@ -205,6 +212,13 @@ def main(argv=None):
                    help='a kernel file or folder (repeatable; default: '
                    'mm/ and lib/)')
     s.set_defaults(fn=cmd_steps)
+    s = sub.add_parser('mutants', help='apply each mutant of the series, '
+                       'rebuild, and run the tests that must kill it')
+    s.add_argument('--plan', default=ab.DEFAULT_PLAN)
+    s.add_argument('--only', action='append', default=[],
+                   metavar='TOPIC[/NAME]',
+                   help='only this topic or mutant (repeatable)')
+    s.set_defaults(fn=cmd_mutants)
     sub.add_parser('mail', help='cover letter from the last report, and '
                    'the series as one mbox').set_defaults(fn=cmd_mail)
     s = sub.add_parser('boot', help='boot a kernel with a given /init')

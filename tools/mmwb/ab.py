@@ -177,6 +177,8 @@ def ab(rep, plan_path=DEFAULT_PLAN, hooks=(), tree=base.TREE):
                         + '\n'.join(diffs), EXIT_SERIES)
     build_kernel('series', tree, rep, hooks)
     hosttests.anon_order(rep, tree)
+    from .mutants import ci_mutants     # mutants.py builds on this module
+    ci_mutants(rep, tree, plan)
     guesttools.build()
     errors = side_by_side(plan, [('base', None), ('series', None)], rep)
     for m in plan.metrics:

@@ -12,6 +12,7 @@
     config   <config fragments on top of tinyconfig, in order>
     series   <quilt series file>      patches <its patch folder>
     plan     <the test plan with this base's expectations>
+    mutants  <optional: the folder of mutants of the series (mutants.py)>
 
 Paths are relative to the repository.  The base a run uses comes from
 MMWB_BASE (scripts/mmwb --base NAME sets it), default the record marked
@@ -30,6 +31,7 @@ DIR = os.path.join(ROOT, 'bases')
 FIELDS = ('name', 'title', 'package', 'version', 'archive', 'suite',
           'tarball', 'tag', 'config', 'series', 'patches', 'plan')
 PATH_FIELDS = ('series', 'patches', 'plan')
+OPTIONAL = ('mutants',)
 
 
 class BaseError(Exception):
@@ -50,6 +52,7 @@ class Base:
     series: str
     patches: str
     plan: str
+    mutants: str = ''
     default: bool = False
     path: str = ''
 
@@ -72,9 +75,9 @@ def parse(path):
             continue
         key, _, val = line.partition(' ')
         val = val.strip()
-        if key not in FIELDS + ('default',):
-            raise BaseError(f'{path}:{n}: unknown field {key!r} '
-                            f'(known: {", ".join(FIELDS)}, default)')
+        if key not in FIELDS + OPTIONAL + ('default',):
+            raise BaseError(f'{path}:{n}: unknown field {key!r} (known: '
+                            f'{", ".join(FIELDS + OPTIONAL)}, default)')
         if not val:
             raise BaseError(f'{path}:{n}: {key} has no value')
         if key in rec:
@@ -90,8 +93,9 @@ def parse(path):
                         f'must be {rec["name"]}.base')
     config = tuple(os.path.join(ROOT, x) for x in rec.pop('config').split())
     default = rec.pop('default', 'no') == 'yes'
-    for f in PATH_FIELDS:
-        rec[f] = os.path.join(ROOT, rec[f])
+    for f in PATH_FIELDS + OPTIONAL:
+        if f in rec:
+            rec[f] = os.path.join(ROOT, rec[f])
     return Base(config=config, default=default, path=path, **rec)
 
 

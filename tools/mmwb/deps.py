@@ -15,7 +15,7 @@ TOOLS = {
     'qemu-system-x86_64': 'qemu-system-x86',
     'busybox': 'busybox-static',
     'sparse': 'sparse', 'spatch': 'coccinelle', 'b4': 'b4',
-    'quilt': 'quilt', 'shellcheck': 'shellcheck',
+    'quilt': 'quilt', 'shellcheck': 'shellcheck', 'patch': 'patch',
     'mkfs.xfs': 'xfsprogs', 'stress-ng': 'stress-ng',
     'pahole': 'dwarves', 'depmod': 'kmod', 'rst2html': 'python3-docutils',
     'sphinx-build': 'python3-sphinx',

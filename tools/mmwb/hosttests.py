@@ -2,47 +2,82 @@
 """Tests the series adds that run on the host, not in the guest:
 tools/testing/anon-order compiles the kernel's calc_anonymous_folio_order()
 in userspace.  They run on the series tree; the base column of their
-metrics is the oracle (the base kernel's loop) they measure against."""
+metrics is the oracle (the base kernel's loop) they measure against.
+
+Each host test is also a record of HOST: what it compiles from a tree
+(copied, so that a mutant can change it: mutants.py) and what it only
+reads (linked), and how a copy is built and judged."""
 
 import os
+import subprocess
 import time
+from dataclasses import dataclass
 
 from .common import BUILD, log, run
 from . import results
 
 OUT = os.path.join(BUILD, 'out', 'host')
+ANON_ORDER = 'tools/testing/anon-order'
+SIZES = (16, 32, 512)
+# One binary of the harness runs in seconds; a mutant that loops is
+# stopped well after that.
+TIMEOUT = 60
+
+
+def last_line(text):
+    lines = [x for x in (text or '').splitlines() if x.strip()]
+    return lines[-1] if lines else ''
+
+
+def build_anon_order(root, out):
+    """Build the harness of the tree at root into out: (ok, error)."""
+    os.makedirs(out, exist_ok=True)
+    p = run(['make', '-s', '-C', os.path.join(root, ANON_ORDER),
+             f'OUTPUT={out}'], check=False, capture=True, step='anon-order')
+    return p.returncode == 0, last_line(p.stdout)
+
+
+def run_anon_order(exe):
+    """Run one binary: (cases, exit status, output, seconds)."""
+    t0 = time.monotonic()
+    try:
+        p = run([exe], check=False, capture=True, step='anon-order',
+                timeout=TIMEOUT)
+        rc, out = p.returncode, p.stdout
+    except subprocess.TimeoutExpired as e:
+        rc = None
+        out = (e.stdout or b'').decode(errors='replace') \
+            if isinstance(e.stdout, bytes) else (e.stdout or '')
+    secs = time.monotonic() - t0
+    cases = results.parse_ktap(out)
+    if rc is None:
+        cases.append(results.Case(os.path.basename(exe), 'fail',
+                                  f'timed out after {TIMEOUT} s'))
+    elif not cases or (rc and not any(c.result == 'fail' for c in cases)):
+        cases.append(results.Case(os.path.basename(exe), 'fail',
+                                  f'exit status {rc}'))
+    return cases, rc, out, secs
 
 
 def anon_order(rep, tree):
-    src = os.path.join(tree, 'tools', 'testing', 'anon-order')
-    if not os.path.isfile(os.path.join(src, 'Makefile')):
+    if not os.path.isfile(os.path.join(tree, ANON_ORDER, 'Makefile')):
         rep.add('series', 'anon-order', '(harness)', 'skip', 0, True,
-                'tools/testing/anon-order is not in this series')
+                f'{ANON_ORDER} is not in this series')
         return
     out = os.path.join(OUT, 'anon-order')
-    os.makedirs(out, exist_ok=True)
-    p = run(['make', '-s', '-C', src, f'OUTPUT={out}'], check=False,
-            capture=True, step='anon-order')
-    if p.returncode:
-        rep.add('series', 'anon-order', 'build', 'fail', 0, False,
-                p.stdout.strip().splitlines()[-1] if p.stdout else '')
+    ok, why = build_anon_order(tree, out)
+    if not ok:
+        rep.add('series', 'anon-order', 'build', 'fail', 0, False, why)
         return
-    for size in (16, 32, 512):
+    for size in SIZES:
         exe = os.path.join(out, f'anon-order-{size}')
-        t0 = time.monotonic()
-        p = run([exe], check=False, capture=True, step='anon-order')
-        secs = time.monotonic() - t0
+        cases, rc, text, secs = run_anon_order(exe)
         with open(exe + '.out', 'w') as f:
-            f.write(p.stdout)
-        cases = results.parse_ktap(p.stdout)
-        if not cases or (p.returncode and
-                         not any(c.result == 'fail' for c in cases)):
-            cases.append(results.Case(f'anon-order-{size}', 'fail',
-                                      f'exit status {p.returncode}'))
+            f.write(text)
         for c in cases:
             rep.add('series', 'anon-order', c.name, c.result,
                     secs / len(cases), c.result == 'pass', c.detail)
-        vals = {n: v for n, v, _ in results.parse_metrics(p.stdout)}
+        vals = {n: v for n, v, _ in results.parse_metrics(text)}
         if size == 512:
             rep.metric('anon_order_pte_reads_worst', 'base',
                        vals.get('anon_order_pte_reads_worst_oracle_512'),
@@ -50,4 +85,39 @@ def anon_order(rep, tree):
             rep.metric('anon_order_pte_reads_worst', 'series',
                        vals.get('anon_order_pte_reads_worst_helper_512'),
                        'reads')
-        log(f'anon-order-{size}: {secs:.1f} s, rc {p.returncode}')
+        log(f'anon-order-{size}: {secs:.1f} s, rc {rc}')
+
+
+def judge_anon_order(root, out):
+    """A copy of the harness (a mutant's) built and run, smallest table
+    first, stopping at the first binary that fails.  Returns (verdict,
+    detail): 'caught' with the first failure it printed, 'passed', or
+    'unbuilt' with the compiler's last line."""
+    ok, why = build_anon_order(root, out)
+    if not ok:
+        return 'unbuilt', why
+    for size in SIZES:
+        exe = os.path.join(out, f'anon-order-{size}')
+        cases, rc, text, _ = run_anon_order(exe)
+        with open(exe + '.out', 'w') as f:
+            f.write(text)
+        bad = [c for c in cases if c.result != 'pass']
+        if bad:
+            first = next((x for x in text.splitlines()
+                          if x.startswith('# FAIL')), '')
+            return 'caught', (f'anon-order-{size}: {bad[0].name}: '
+                              f'{first.removeprefix("# FAIL ") or bad[0].detail}')
+    return 'passed', 'anon-order-' + '/'.join(map(str, SIZES)) + ' all pass'
+
+
+@dataclass
+class HostTest:
+    copy: tuple     # paths of the tree it compiles: a mutant may change them
+    link: tuple     # paths it only reads
+    judge: object   # judge(root, out) -> (verdict, detail)
+
+
+HOST = {
+    'anon-order': HostTest(copy=('mm/anon_folio_order.h', ANON_ORDER),
+                           link=('tools/include',), judge=judge_anon_order),
+}

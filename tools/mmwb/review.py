@@ -238,8 +238,23 @@ def cover_body(rep_dir=REPORT, tree=base.TREE):
         f'the thread asked, what {BASE.upstream} has, what the series does '
         'and which test proves it.']
     parts = [textwrap.fill(x, 72) for x in parts]
+    from .mutants import load as load_mutants
+    mutants = load_mutants(BASE.mutants)
     for t in TOPIC_ORDER:
-        parts.append(_rst_text(os.path.join(TOPICS, t + '.rst')))
+        text = _rst_text(os.path.join(TOPICS, t + '.rst'))
+        mine = [m for m in mutants if m.topic == t]
+        if mine:
+            # Appended to "Which test proves it", the page's last item.
+            by = {}
+            for m in mine:
+                by.setdefault(', '.join(m.tests), []).append(m.name)
+            text += '\n' + textwrap.fill(
+                f'Mutants its tests kill ({len(mine)}, mutants/{t}/, '
+                "'scripts/mmwb mutants'): " + '; '.join(
+                    f'{k}: {", ".join(v)}' for k, v in by.items()) + '.',
+                72, initial_indent='  ', subsequent_indent='  ',
+                break_on_hyphens=False)
+        parts.append(text)
     keep = [n for n in metrics if n.startswith(('faultaround_xfs_',
                                                 'anon_order_'))]
     if keep:

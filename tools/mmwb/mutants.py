@@ -1,0 +1,327 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Mutants: would each test have caught the bug it guards?
+
+A mutant is a small patch on top of the series that brings back a
+plausible bug.  They live in the base record's mutants folder, one
+folder per topic (mutants/<topic>/<name>.patch), each with a header
+naming the tests that must catch it and saying why the bug is
+plausible, then the diff (so that 'git apply' takes the file as is):
+
+    Mutant: range-one-short
+    Tests: anon-order
+    Why: The range stops one PTE short, so its last PTE is never
+         read: the off-by-one of an inclusive end.
+
+    diff --git a/mm/anon_folio_order.h b/mm/anon_folio_order.h
+    ...
+
+A test named in hosttests.HOST runs on the host: the mutant is applied
+to a copy of what that test compiles, which is built and run there
+(seconds: scripts/test runs these).  Every other test is one of the
+plan: the mutant is committed on a detached HEAD on top of the applied
+series in the kernel work tree (nothing uncommitted is ever at stake,
+and an interrupted run leaves a clean tree), the kernel is rebuilt
+incrementally in the main build directory, and a guest boots with only
+the named tests, judged by the series' expectations ('mmwb mutants').
+
+Rows are suite 'mutants', case '<topic>/<name>': killed is a pass (the
+test output that caught it is the detail), survived is a fail, and a
+mutant that does not apply or does not build is an error, never a
+kill."""
+
+import glob
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+
+from .common import BASE, BUILD, ROOT, StepError, EXIT_USAGE, \
+    EXIT_UNEXPECTED, git, log, run
+from . import ab, base, hosttests, kbuild, report, series as seriesmod
+
+HEADER = ('Mutant', 'Tests', 'Why')
+OUT = os.path.join(BUILD, 'out', 'mutants')
+REPORT = os.path.join(report.REPORT, 'mutants')
+SUITE = 'mutants'
+STAMP = 'series-tree'
+# The commit a mutant makes on the detached HEAD: never exported.
+_IDENT = ['-c', 'user.name=mmwb mutants', '-c',
+          'user.email=mutants@mmwb.invalid']
+
+
+@dataclass
+class Mutant:
+    topic: str
+    name: str
+    path: str
+    tests: list
+    why: str
+    paths: list = field(default_factory=list)
+
+    @property
+    def id(self):
+        return f'{self.topic}/{self.name}'
+
+    def host(self):
+        """The host test that judges it, or None (a guest mutant)."""
+        hosts = [t for t in self.tests if t in hosttests.HOST]
+        return hosts[0] if hosts else None
+
+
+def _bad(path, msg):
+    return StepError('mutants', path, msg, EXIT_USAGE)
+
+
+def parse(path):
+    """One mutant file; a clear error naming the file and line."""
+    try:
+        with open(path) as f:
+            text = f.read()
+    except OSError as e:
+        raise _bad(path, f'cannot read: {e}')
+    head, _, body = text.partition('\n\n')
+    fields, key = {}, None
+    for n, line in enumerate(head.splitlines(), 1):
+        if line[:1].isspace() and key:
+            fields[key] += ' ' + line.strip()
+            continue
+        key, colon, val = line.partition(':')
+        if not colon or key not in HEADER:
+            raise _bad(f'{path}:{n}', f'not a header line: {line!r} '
+                       f'(expected {", ".join(h + ":" for h in HEADER)} '
+                       'then a blank line and the diff)')
+        if key in fields:
+            raise _bad(f'{path}:{n}', f'{key}: given twice')
+        fields[key] = val.strip()
+    missing = [h for h in HEADER if not fields.get(h)]
+    if missing:
+        raise _bad(path, f'missing header(s): {", ".join(missing)}')
+    stem = os.path.basename(path)[:-len('.patch')]
+    if fields['Mutant'] != stem:
+        raise _bad(path, f'Mutant: {fields["Mutant"]} does not match the '
+                   f'file name {stem}')
+    paths = seriesmod.touched_paths(path)
+    if not paths:
+        raise _bad(path, 'no diff (no "+++ b/<path>" line)')
+    return Mutant(topic=os.path.basename(os.path.dirname(path)), name=stem,
+                  path=path, tests=fields['Tests'].replace(',', ' ').split(),
+                  why=fields['Why'], paths=paths)
+
+
+def load(directory, only=()):
+    """Every mutant of the folder (or only those named topic/name or
+    topic), in order."""
+    if not directory or not os.path.isdir(directory):
+        return []
+    out = [parse(p) for p in sorted(glob.glob(os.path.join(directory, '*',
+                                                           '*.patch')))]
+    if only:
+        known = {m.id for m in out} | {m.topic for m in out}
+        unknown = [x for x in only if x not in known]
+        if unknown:
+            raise _bad(directory, f'no mutant or topic {", ".join(unknown)}')
+        out = [m for m in out if m.id in only or m.topic in only]
+    return out
+
+
+def check_tests(mutants, plan):
+    """Every test a mutant names is a host test or one of the plan."""
+    for m in mutants:
+        unknown = [t for t in m.tests
+                   if t not in hosttests.HOST and not plan.test(t)]
+        if unknown:
+            raise _bad(m.path, f'Tests: {", ".join(unknown)}: neither a host '
+                       f'test ({", ".join(hosttests.HOST)}) nor a test of '
+                       f'{plan.path}')
+
+
+def _row(rep, m, verdict, detail, secs):
+    """verdict: caught, passed, unapplied, unbuilt."""
+    if verdict == 'caught':
+        rep.add('series', SUITE, m.id, 'pass', secs, True,
+                f'killed: {detail}')
+    elif verdict == 'passed':
+        rep.add('series', SUITE, m.id, 'fail', secs, False,
+                f'survived: {detail}')
+    else:
+        what = {'unapplied': 'does not apply',
+                'unbuilt': 'does not build'}[verdict]
+        rep.add('series', SUITE, m.id, 'error', secs, False,
+                f'{what} ({os.path.relpath(m.path, ROOT)}): {detail}')
+    log(f'mutants: {m.id}: {rep.rows[-1].detail[:100]} ({secs:.0f} s)')
+
+
+def run_host(rep, tree, mutants):
+    """The host mutants: each applied to a copy of what its test
+    compiles (build/out/mutants/<topic>/<name>/src), built and run."""
+    for m in mutants:
+        t0 = time.monotonic()
+        test = hosttests.HOST[m.host()]
+        work = os.path.join(OUT, m.topic, m.name)
+        src = os.path.join(work, 'src')
+        shutil.rmtree(work, ignore_errors=True)
+        for rel in (*test.copy, *m.paths):
+            s, d = os.path.join(tree, rel), os.path.join(src, rel)
+            os.makedirs(os.path.dirname(d), exist_ok=True)
+            if os.path.isdir(s):
+                shutil.copytree(s, d, dirs_exist_ok=True)
+            elif os.path.exists(s):
+                shutil.copy2(s, d)
+        for rel in test.link:
+            d = os.path.join(src, rel)
+            os.makedirs(os.path.dirname(d), exist_ok=True)
+            os.symlink(os.path.join(os.path.abspath(tree), rel), d)
+        # patch(1), not git apply: the copy lies inside this repository,
+        # where git apply would take paths from the repository's top.
+        p = run(['patch', '-p1', '--batch', '--forward', '-s', '-d', src,
+                 '-i', os.path.abspath(m.path)], check=False, capture=True,
+                step='mutants')
+        if p.returncode:
+            _row(rep, m, 'unapplied', hosttests.last_line(p.stdout),
+                 time.monotonic() - t0)
+            continue
+        verdict, detail = test.judge(src, os.path.join(work, 'out'))
+        _row(rep, m, verdict, detail, time.monotonic() - t0)
+
+
+def ci_mutants(rep, tree, plan, directory=None):
+    """For scripts/run and scripts/test (the series applied in tree):
+    every mutant file parses and names known tests, the host mutants
+    run, and each guest mutant still applies to the series (suite
+    'mutants-apply'; 'scripts/mmwb mutants' runs them)."""
+    directory = directory if directory is not None else BASE.mutants
+    mutants = load(directory)
+    check_tests(mutants, plan)
+    run_host(rep, tree, [m for m in mutants if m.host()])
+    for m in mutants:
+        if m.host():
+            continue
+        p = run(['git', 'apply', '--check', os.path.abspath(m.path)],
+                cwd=tree, check=False, capture=True, step='mutants')
+        ok = p.returncode == 0
+        rep.add('series', 'mutants-apply', m.id, 'pass' if ok else 'fail',
+                0, ok, 'applies to the series' if ok else
+                f'does not apply ({os.path.relpath(m.path, ROOT)}): '
+                + hosttests.last_line(p.stdout))
+
+
+def run_guest(rep, tree, mutants, plan_path):
+    """Guest mutants, one at a time on top of the applied series."""
+    sel = os.path.join(ab.OUT, 'series', 'selftests')
+    if mutants and not os.path.isdir(sel):
+        raise StepError('mutants', sel, "no series test binaries: run "
+                        "'scripts/run' first", EXIT_USAGE)
+    kbuild.configure(tree)
+    try:
+        for m in mutants:
+            t0 = time.monotonic()
+            label = f'mutant-{m.topic}-{m.name}'
+            git(tree, 'checkout', '-q', '--detach', seriesmod.APPLY_BRANCH,
+                step='mutants')
+            p = run(['git', 'apply', '--index', os.path.abspath(m.path)],
+                    cwd=tree, check=False, capture=True, step='mutants')
+            if p.returncode:
+                _row(rep, m, 'unapplied', hosttests.last_line(p.stdout),
+                     time.monotonic() - t0)
+                continue
+            run(['git', *_IDENT, 'commit', '-q', '-m', f'mutant {m.id}'],
+                cwd=tree, capture=True, step='mutants')
+            try:
+                kbuild.build(tree, label=label)
+            except StepError as e:
+                _row(rep, m, 'unbuilt', e.msg.strip().splitlines()[-1],
+                     time.monotonic() - t0)
+                continue
+            img = kbuild.install_image(kbuild.KBUILD,
+                                       os.path.join(ab.OUT, label))
+            plan = ab.load_plan(plan_path, tree)
+            plan.select(m.tests, 'mutants')
+            part = report.Report()
+            ab.run_plan(label, plan, part, img=img, role='series')
+            bad = part.unexpected()
+            # The mutant's own rows are evidence, not verdicts.
+            for r in part.rows:
+                r.expected = True
+            rep.merge(part)
+            if bad:
+                detail = f'{bad[0].suite}: {bad[0].case}: {bad[0].detail}'
+                _row(rep, m, 'caught', detail, time.monotonic() - t0)
+            else:
+                n = sum(1 for r in part.rows if r.result == 'pass')
+                _row(rep, m, 'passed', f'{" ".join(m.tests)}: {n} case(s) '
+                     'pass as on the series', time.monotonic() - t0)
+    finally:
+        git(tree, 'checkout', '-q', seriesmod.APPLY_BRANCH, step='mutants')
+
+
+def series_tree(tree):
+    """What a mutants report is about: the tree object of the applied
+    series (the same patches give the same tree, whenever applied)."""
+    return git(tree, 'rev-parse', f'{seriesmod.APPLY_BRANCH}^{{tree}}',
+               step='mutants')
+
+
+def require_report(tree, directory=None, report_dir=REPORT):
+    """For 'mmwb mail': a mutants report of this very series, with
+    every mutant killed; otherwise a clear error."""
+    directory = directory if directory is not None else BASE.mutants
+    if not load(directory):
+        return
+    stamp = os.path.join(report_dir, STAMP)
+    again = "run 'scripts/mmwb mutants' on this series first"
+    if not os.path.exists(stamp):
+        raise StepError('mail', stamp, f'no mutants report: {again}',
+                        EXIT_USAGE)
+    with open(stamp) as f:
+        if f.read().strip() != series_tree(tree):
+            raise StepError('mail', stamp, 'the mutants report is older '
+                            f'than the series (another tree): {again}',
+                            EXIT_USAGE)
+    with open(os.path.join(report_dir, 'results.tsv')) as f:
+        bad = [line.split('\t')[2] for line in f
+               if line.split('\t')[1:2] == [SUITE]
+               and line.split('\t')[3] != 'pass']
+    if bad:
+        raise StepError('mail', report_dir, 'mutants not killed: '
+                        + ', '.join(bad), EXIT_UNEXPECTED)
+
+
+def main(a):
+    """scripts/mmwb mutants [--only topic[/name]]: every mutant (host
+    and guest), report in build/report/mutants/."""
+    tree = a.tree
+    mutants = load(BASE.mutants, a.only)
+    if not mutants:
+        raise _bad(BASE.mutants or BASE.path,
+                   'no mutant for this base')
+    plan = ab.load_plan(a.plan, tree)
+    check_tests(mutants, plan)
+    base.ensure(tree)
+    base.require_clean(tree)
+    seriesmod.apply(tree)
+    rep = report.Report()
+    t0 = time.monotonic()
+    run_host(rep, tree, [m for m in mutants if m.host()])
+    run_guest(rep, tree, [m for m in mutants if not m.host()], a.plan)
+    rep.metric('mutants_seconds', 'series', round(time.monotonic() - t0, 1),
+               's')
+    text = rep.write(REPORT)
+    with open(os.path.join(REPORT, STAMP), 'w') as f:
+        f.write(series_tree(tree) + '\n')
+    # The verdicts with what caught each mutant (results.tsv has no
+    # detail column).
+    with open(os.path.join(REPORT, 'mutants.tsv'), 'w') as f:
+        f.write('mutant\tverdict\tseconds\ttests\tdetail\n')
+        tests = {m.id: ' '.join(m.tests) for m in mutants}
+        for r in rep.rows:
+            if r.suite == SUITE:
+                f.write(f'{r.case}\t{r.result}\t{r.seconds:.0f}\t'
+                        f'{tests.get(r.case, "")}\t{r.detail}\n')
+    print(text)
+    log(f'mutants: report in {REPORT}')
+    rows = [r for r in rep.rows if r.suite == SUITE]
+    killed = sum(r.result == 'pass' for r in rows)
+    print(f'{killed} killed, {sum(r.result == "fail" for r in rows)} '
+          f'survived, {sum(r.result == "error" for r in rows)} error(s) '
+          f'of {len(rows)} mutants', flush=True)
+    return EXIT_UNEXPECTED if rep.unexpected() else 0

@@ -1,0 +1,246 @@
+# SPDX-License-Identifier: GPL-2.0
+"""mmwb mutants: the mutant files, and the verdicts of a run: killed,
+survived, does not apply, does not build (host and guest runners, the
+builds and guests replaced by stand-ins)."""
+
+import os
+import subprocess
+import tempfile
+import unittest
+from unittest import mock
+
+from mmwb import ab, hosttests, kbuild, mutants, report
+from mmwb.common import StepError
+
+
+def read(path):
+    with open(path) as f:
+        return f.read()
+
+
+def diff(path, old, new):
+    return (f'diff --git a/{path} b/{path}\n--- a/{path}\n+++ b/{path}\n'
+            f'@@ -1 +1 @@\n-{old}\n+{new}\n')
+
+
+def mutant(d, topic, name, body, tests='fake', why='an easy slip'):
+    os.makedirs(os.path.join(d, topic), exist_ok=True)
+    path = os.path.join(d, topic, name + '.patch')
+    with open(path, 'w') as f:
+        f.write(f'Mutant: {name}\nTests: {tests}\nWhy: {why}\n'
+                f'     over two lines\n\n{body}')
+    return path
+
+
+def judge(root, out):
+    """A host test of one file: 'bug' is caught, 'syntax error' does not
+    build, anything else passes."""
+    text = read(os.path.join(root, 'x.c'))
+    if 'syntax error' in text:
+        return 'unbuilt', 'x.c:1: error: expected ;'
+    if 'bug' in text:
+        return 'caught', 'case 3: wrong answer'
+    return 'passed', 'all pass'
+
+
+FAKE = {'fake': hosttests.HostTest(copy=('x.c',), link=(), judge=judge)}
+
+
+class ParseTest(unittest.TestCase):
+    def test_fields(self):
+        with tempfile.TemporaryDirectory() as d:
+            mutant(d, 'topic', 'one', diff('x.c', 'good', 'bug'),
+                   tests='faultaround, cow')
+            [m] = mutants.load(d)
+            self.assertEqual(m.id, 'topic/one')
+            self.assertEqual(m.tests, ['faultaround', 'cow'])
+            self.assertEqual(m.why, 'an easy slip over two lines')
+            self.assertEqual(m.paths, ['x.c'])
+
+    def test_errors_name_the_file(self):
+        with tempfile.TemporaryDirectory() as d:
+            p = mutant(d, 't', 'two', diff('x.c', 'a', 'b'))
+            os.rename(p, os.path.join(d, 't', 'other.patch'))
+            with self.assertRaisesRegex(StepError, 'does not match'):
+                mutants.load(d)
+        with tempfile.TemporaryDirectory() as d:
+            p = mutant(d, 't', 'three', 'no diff here\n')
+            with self.assertRaisesRegex(StepError, 'no diff') as e:
+                mutants.load(d)
+            self.assertIn(p, str(e.exception))
+        with tempfile.TemporaryDirectory() as d:
+            os.makedirs(os.path.join(d, 't'))
+            with open(os.path.join(d, 't', 'four.patch'), 'w') as f:
+                f.write('Mutant: four\nWhy: x\n\n' + diff('x.c', 'a', 'b'))
+            with self.assertRaisesRegex(StepError, 'missing header.*Tests'):
+                mutants.load(d)
+
+    def test_only(self):
+        with tempfile.TemporaryDirectory() as d:
+            mutant(d, 'a', 'one', diff('x.c', 'a', 'b'))
+            mutant(d, 'b', 'two', diff('x.c', 'a', 'b'))
+            self.assertEqual([m.id for m in mutants.load(d, ['b'])],
+                             ['b/two'])
+            with self.assertRaisesRegex(StepError, 'no mutant or topic c'):
+                mutants.load(d, ['c'])
+
+
+class HostRunTest(unittest.TestCase):
+    """run_host on a tree of one file, with a host test of that file."""
+
+    def verdicts(self, bodies):
+        with tempfile.TemporaryDirectory() as d, \
+                mock.patch.dict(hosttests.HOST, FAKE), \
+                mock.patch.object(mutants, 'OUT', os.path.join(d, 'out')):
+            tree = os.path.join(d, 'tree')
+            os.makedirs(tree)
+            with open(os.path.join(tree, 'x.c'), 'w') as f:
+                f.write('good\n')
+            for name, body in bodies.items():
+                mutant(os.path.join(d, 'mutants'), 't', name, body)
+            rep = report.Report()
+            mutants.run_host(rep, tree, mutants.load(os.path.join(d,
+                                                                 'mutants')))
+            self.assertEqual(read(os.path.join(tree, 'x.c')),
+                             'good\n', 'the tree itself is never changed')
+            return {r.case: r for r in rep.rows}
+
+    def test_verdicts(self):
+        rows = self.verdicts({
+            'killed': diff('x.c', 'good', 'bug'),
+            'survivor': diff('x.c', 'good', 'fine too'),
+            'unapplied': diff('x.c', 'other text', 'bug'),
+            'unbuilt': diff('x.c', 'good', 'syntax error'),
+        })
+        r = rows['t/killed']
+        self.assertEqual((r.result, r.expected), ('pass', True))
+        self.assertIn('case 3: wrong answer', r.detail)
+        r = rows['t/survivor']
+        self.assertEqual((r.result, r.expected), ('fail', False))
+        self.assertIn('survived', r.detail)
+        r = rows['t/unapplied']
+        self.assertEqual((r.result, r.expected), ('error', False))
+        self.assertIn('does not apply', r.detail)
+        self.assertIn('unapplied.patch', r.detail)
+        r = rows['t/unbuilt']
+        self.assertEqual((r.result, r.expected), ('error', False))
+        self.assertIn('does not build', r.detail)
+
+
+def git(tree, *args):
+    subprocess.run(['git', '-C', tree, '-c', 'user.name=t', '-c',
+                    'user.email=t@t.invalid', *args], check=True,
+                   capture_output=True)
+
+
+def series_tree(d):
+    """A git tree of one file, x.c, on the series branch."""
+    tree = os.path.join(d, 'tree')
+    os.makedirs(tree)
+    git(tree, 'init', '-q', '-b', mutants.seriesmod.APPLY_BRANCH)
+    with open(os.path.join(tree, 'x.c'), 'w') as f:
+        f.write('good\n')
+    git(tree, 'add', 'x.c')
+    git(tree, 'commit', '-q', '-m', 'series')
+    return tree
+
+
+class GuestRunTest(unittest.TestCase):
+    """run_guest on a small git tree: the mutant is committed on a
+    detached HEAD, the branch is back and clean afterwards; the build
+    and the guest are stand-ins."""
+
+    def run_guest(self, bodies, build, rows):
+        with tempfile.TemporaryDirectory() as d:
+            tree = series_tree(d)
+            os.makedirs(os.path.join(d, 'ab', 'series', 'selftests'))
+            for name, body in bodies.items():
+                mutant(os.path.join(d, 'm'), 't', name, body,
+                       tests='faultaround')
+            plan = mock.Mock()
+
+            def run_plan(label, plan, part, img=None, role=None):
+                self.assertEqual(role, 'series')
+                for r in rows:
+                    part.add(label, *r)
+            rep = report.Report()
+            with mock.patch.object(ab, 'OUT', os.path.join(d, 'ab')), \
+                    mock.patch.object(kbuild, 'configure'), \
+                    mock.patch.object(kbuild, 'build', side_effect=build), \
+                    mock.patch.object(kbuild, 'install_image',
+                                      return_value='bzImage'), \
+                    mock.patch.object(ab, 'load_plan', return_value=plan), \
+                    mock.patch.object(ab, 'run_plan', side_effect=run_plan):
+                mutants.run_guest(rep, tree,
+                                  mutants.load(os.path.join(d, 'm')), 'plan')
+            head = subprocess.run(['git', '-C', tree, 'status', '--porcelain',
+                                   '--branch'], capture_output=True,
+                                  text=True).stdout
+            self.assertEqual(head.strip(),
+                             f'## {mutants.seriesmod.APPLY_BRANCH}')
+            self.assertEqual(read(os.path.join(tree, 'x.c')), 'good\n')
+            return {r.case: r for r in rep.rows if r.suite == 'mutants'}
+
+    def test_killed_and_unapplied(self):
+        rows = self.run_guest(
+            {'a': diff('x.c', 'good', 'bug'),
+             'b': diff('x.c', 'missing', 'bug')},
+            build=lambda tree, label: 1.0,
+            rows=[('faultaround', 'xfs 1m', 'fail', 1, False, 'got 16')])
+        self.assertEqual(rows['t/a'].result, 'pass')
+        self.assertIn('faultaround: xfs 1m: got 16', rows['t/a'].detail)
+        self.assertEqual(rows['t/b'].result, 'error')
+        self.assertIn('does not apply', rows['t/b'].detail)
+
+    def test_survivor_and_unbuilt(self):
+        def build(tree, label):
+            if 'syntax' in read(os.path.join(tree, 'x.c')):
+                raise StepError('build', 'build.log', 'failed:\nx.c: error',
+                                6)
+            return 1.0
+        rows = self.run_guest(
+            {'a': diff('x.c', 'good', 'fine'),
+             'b': diff('x.c', 'good', 'syntax')},
+            build=build,
+            rows=[('faultaround', 'xfs 1m', 'pass', 1, True, '')])
+        self.assertEqual((rows['t/a'].result, rows['t/a'].expected),
+                         ('fail', False))
+        self.assertIn('survived', rows['t/a'].detail)
+        self.assertEqual(rows['t/b'].result, 'error')
+        self.assertIn('does not build', rows['t/b'].detail)
+        self.assertIn('x.c: error', rows['t/b'].detail)
+
+
+class RequireReportTest(unittest.TestCase):
+    """'mmwb mail' refuses a mutants report of another series, and one
+    with a survivor."""
+
+    def test_stale_and_survivor(self):
+        with tempfile.TemporaryDirectory() as d:
+            tree = series_tree(d)
+            mdir = os.path.join(d, 'm')
+            mutant(mdir, 't', 'a', diff('x.c', 'good', 'bug'))
+            rdir = os.path.join(d, 'report')
+            with self.assertRaisesRegex(StepError, 'no mutants report'):
+                mutants.require_report(tree, mdir, rdir)
+            rep = report.Report()
+            rep.add('series', 'mutants', 't/a', 'pass', 1, True, 'killed')
+            rep.write(rdir)
+            with open(os.path.join(rdir, mutants.STAMP), 'w') as f:
+                f.write(mutants.series_tree(tree) + '\n')
+            mutants.require_report(tree, mdir, rdir)
+            with open(os.path.join(tree, 'x.c'), 'w') as f:
+                f.write('changed\n')
+            git(tree, 'commit', '-q', '-a', '-m', 'series v2')
+            with self.assertRaisesRegex(StepError, 'older than the series'):
+                mutants.require_report(tree, mdir, rdir)
+            with open(os.path.join(rdir, mutants.STAMP), 'w') as f:
+                f.write(mutants.series_tree(tree) + '\n')
+            rep.rows[0].result = 'fail'
+            rep.write(rdir)
+            with self.assertRaisesRegex(StepError, 'not killed: t/a'):
+                mutants.require_report(tree, mdir, rdir)
+
+
+if __name__ == '__main__':
+    unittest.main()
