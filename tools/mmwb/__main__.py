@@ -133,14 +133,18 @@ def cmd_debug(a):
 
 
 def cmd_mail(a):
-    """Cover letter (from the last report) and the b4-ready mbox; only
-    for a series whose mutants report is current and has no survivor."""
-    from . import mutants, review
+    """Cover letter (from the last report), the whole stack as one mbox,
+    and one mbox per topic signed by the sender (mail.py); only for a
+    series whose mutants report is current and has no survivor."""
+    from . import mail, mutants, review
+    mail.sender(a.as_, a.tree)      # refuse a bad sender before any work
     series.apply(a.tree)
     mutants.require_report(a.tree)
     path = review.write_cover(a.tree)
     mbx, _ = review.mbox()
-    log(f'mail: {path}\nmail: {mbx} (b4 am -m {mbx} <mm-series-00@example.invalid>)')
+    log(f'mail: {path}\nmail: {mbx} (b4 am -m {mbx} '
+        '<mm-series-00@example.invalid>)')
+    mail.main(a)
 
 
 def cmd_steps(a):
@@ -219,8 +223,12 @@ def main(argv=None):
                    metavar='TOPIC[/NAME]',
                    help='only this topic or mutant (repeatable)')
     s.set_defaults(fn=cmd_mutants)
-    sub.add_parser('mail', help='cover letter from the last report, and '
-                   'the series as one mbox').set_defaults(fn=cmd_mail)
+    s = sub.add_parser('mail', help='cover letter from the last report, '
+                       'the series as one mbox, and one mbox per topic')
+    s.add_argument('--as', dest='as_', default=None, metavar='"NAME <ADDR>"',
+                   help='the sender, author and Signed-off-by of every '
+                   "patch (default: the kernel work tree's git identity)")
+    s.set_defaults(fn=cmd_mail)
     s = sub.add_parser('boot', help='boot a kernel with a given /init')
     s.add_argument('--kernel', required=True)
     s.add_argument('--init', required=True)

@@ -21,9 +21,6 @@ FRAG = os.path.join(ROOT, 'MAINTAINERS.frag')
 TOPICS = os.path.join(ROOT, 'Documentation', 'topics')
 MAIL = os.path.join(REPORT, 'mail')
 COVER = os.path.join(seriesmod.PATCHES, seriesmod.COVER)
-# Topic pages in series order.
-TOPIC_ORDER = ['faultaround', 'foll-pin-cow', 'gup-subpages', 'hmm-pgmap',
-               'anon-order']
 
 
 def _maintainers_with_frag(tree, tmp):
@@ -215,20 +212,72 @@ def _rst_text(path):
     return '\n'.join(out).strip()
 
 
-def cover_body(rep_dir=REPORT, tree=base.TREE):
-    """The cover letter text, from the topic pages, the plan, the report
-    and the series: nothing in it is typed here per release."""
-    metrics = {}
+def topic_text(name):
+    """The prose of a topic of the series file: its page."""
+    path = os.path.join(TOPICS, name + '.rst')
+    if not os.path.exists(path):
+        raise StepError('cover', seriesmod.SERIES, f'topic {name} has no '
+                        f'page {os.path.relpath(path, ROOT)}', 5)
+    return _rst_text(path)
+
+
+def read_metrics(rep_dir=REPORT):
+    """{metric: (base, series, unit)} of a report's metrics.tsv."""
     mpath = os.path.join(rep_dir, 'metrics.tsv')
     if not os.path.exists(mpath):
         raise StepError('cover', mpath, 'no report yet: run scripts/run '
                         'or scripts/test first', 2)
-    lines = open(mpath).read().splitlines()
+    with open(mpath) as f:
+        lines = f.read().splitlines()
     head = lines[0].split('\t')
+    metrics = {}
     for line in lines[1:]:
         f = dict(zip(head, line.split('\t')))
         metrics[f['metric']] = (f.get('base', '-'), f.get('series', '-'),
                                 f['unit'])
+    return metrics
+
+
+def figures(prefixes, rep_dir=REPORT):
+    """The counts of the report whose metric names start with one of the
+    prefixes (a topic's 'metrics' field), as a table; '' if none."""
+    metrics = read_metrics(rep_dir)
+    keep = [n for n in metrics if prefixes and n.startswith(tuple(prefixes))]
+    if not keep:
+        return ''
+    w = max(len(n) for n in keep)
+    rows = [f'  {"metric":<{w}} {"base":>6} {"series":>6}']
+    rows += [f'  {n:<{w}} {metrics[n][0]:>6} {metrics[n][1]:>6}  '
+             f'{metrics[n][2]}' for n in keep]
+    return textwrap.fill(
+        'Counts measured by the A/B run (the same plan on the base and '
+        'the series kernel, in one run); timings and benchmark medians '
+        'vary from run to run and are in the report, not here:', 72) + \
+        '\n\n' + '\n'.join(rows)
+
+
+def mutants_line(topic):
+    """The mutants of a topic, by the tests that kill them, indented to
+    continue the page's last item ("Which test proves it"); '' if none."""
+    from .mutants import load as load_mutants
+    mine = [m for m in load_mutants(BASE.mutants) if m.topic == topic]
+    if not mine:
+        return ''
+    by = {}
+    for m in mine:
+        by.setdefault(', '.join(m.tests), []).append(m.name)
+    return '\n' + textwrap.fill(
+        f'Mutants its tests kill ({len(mine)}, mutants/{topic}/, '
+        "'scripts/mmwb mutants'): " + '; '.join(
+            f'{k}: {", ".join(v)}' for k, v in by.items()) + '.',
+        72, initial_indent='  ', subsequent_indent='  ',
+        break_on_hyphens=False)
+
+
+def cover_body(rep_dir=REPORT, tree=base.TREE):
+    """The cover letter text, from the topic pages, the plan, the report
+    and the series: nothing in it is typed here per release."""
+    from . import topics
     parts = [
         'This series carries five linux-mm review threads onto '
         f'{BASE.title} as shipped by Debian ({BASE.package} '
@@ -238,35 +287,12 @@ def cover_body(rep_dir=REPORT, tree=base.TREE):
         f'the thread asked, what {BASE.upstream} has, what the series does '
         'and which test proves it.']
     parts = [textwrap.fill(x, 72) for x in parts]
-    from .mutants import load as load_mutants
-    mutants = load_mutants(BASE.mutants)
-    for t in TOPIC_ORDER:
-        text = _rst_text(os.path.join(TOPICS, t + '.rst'))
-        mine = [m for m in mutants if m.topic == t]
-        if mine:
-            # Appended to "Which test proves it", the page's last item.
-            by = {}
-            for m in mine:
-                by.setdefault(', '.join(m.tests), []).append(m.name)
-            text += '\n' + textwrap.fill(
-                f'Mutants its tests kill ({len(mine)}, mutants/{t}/, '
-                "'scripts/mmwb mutants'): " + '; '.join(
-                    f'{k}: {", ".join(v)}' for k, v in by.items()) + '.',
-                72, initial_indent='  ', subsequent_indent='  ',
-                break_on_hyphens=False)
-        parts.append(text)
-    keep = [n for n in metrics if n.startswith(('faultaround_xfs_',
-                                                'anon_order_'))]
-    if keep:
-        w = max(len(n) for n in keep)
-        rows = [f'  {"metric":<{w}} {"base":>6} {"series":>6}']
-        rows += [f'  {n:<{w}} {metrics[n][0]:>6} {metrics[n][1]:>6}  '
-                 f'{metrics[n][2]}' for n in keep]
-        parts.append(textwrap.fill(
-            'Counts measured by the A/B run (the same plan on the base and '
-            'the series kernel, in one run); timings and benchmark medians '
-            'vary from run to run and are in the report, not here:', 72) +
-            '\n\n' + '\n'.join(rows))
+    ts = topics.read(seriesmod.SERIES, seriesmod.PATCHES)
+    for t in ts:
+        parts.append(topic_text(t.name) + mutants_line(t.name))
+    table = figures([p for t in ts for p in t.metrics], rep_dir)
+    if table:
+        parts.append(table)
     # The differences the plan expects (its base expectations), not the
     # run's own list: a flaky test must not change the cover letter.
     from . import ab

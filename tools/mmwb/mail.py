@@ -1,0 +1,269 @@
+# SPDX-License-Identifier: GPL-2.0
+"""scripts/mmwb mail --as "Name <address>": the series the way linux-mm
+takes it, one mbox per topic of the series file (topics.py), in
+build/report/mail/topics/<topic>.mbx:
+
+ - every patch authored and signed off by the sender (default: the
+   kernel work tree's git identity).  The project identity is refused:
+   submitting-patches.rst asks for a known identity, and the DCO is the
+   sender's to give;
+ - a cover letter of its own: the topic's page (Documentation/topics/),
+   its figures from the report, its mutants, the topics it needs, and
+   the base-commit and prerequisite-patch-id lines of git format-patch
+   --base, which b4 reads;
+ - To: the maintainers, Cc: the reviewers and lists that
+   scripts/get_maintainer.pl names for the topic's patches.
+
+Every mbox is checked before the command succeeds: 'b4 am' (offline)
+makes an am-ready mbox of it, and that applies with 'git am' onto the
+base after the topics it needs.  The work happens in a scratch worktree
+of the kernel tree (build/mail-tree), never in the work tree itself."""
+
+import glob
+import os
+import re
+import shutil
+import textwrap
+
+from .common import BASE, BUILD, ROOT, StepError, EXIT_USAGE, EXIT_SERIES, \
+    git, log, run
+from . import base, review, series as seriesmod, topics as topicsmod
+
+PROJECT = ('mm-series', 'mm-series@example.invalid')
+OUT = os.path.join(review.MAIL, 'topics')
+WT = os.path.join(BUILD, 'mail-tree')
+_WHO = re.compile(r'^\s*([^<>@]+?)\s*<([^<>@\s]+@[^<>@\s]+\.[^<>@\s]+)>\s*$')
+
+
+def sender(arg, tree):
+    """(name, address) of --as, or of the kernel work tree's identity."""
+    if not arg:
+        name = git(tree, 'config', 'user.name', check=False).stdout.strip()
+        email = git(tree, 'config', 'user.email', check=False).stdout.strip()
+        if not name or not email:
+            raise StepError('mail', tree, "no sender: pass --as 'Name "
+                            "<address>', or set user.name and user.email in "
+                            'the kernel work tree', EXIT_USAGE)
+        arg = f'{name} <{email}>'
+    m = _WHO.match(arg)
+    if not m:
+        raise StepError('mail', '--as', f'{arg!r} is not "Name <address>"',
+                        EXIT_USAGE)
+    name, email = m.groups()
+    if name == PROJECT[0] or email.lower() == PROJECT[1]:
+        raise StepError('mail', '--as', f'{name} <{email}> is the project '
+                        "identity, not a person: a patch is signed off by a "
+                        'known identity (Documentation/process/submitting-'
+                        "patches.rst); pass --as 'Your Name <you@example."
+                        "org>'", EXIT_USAGE)
+    return name, email
+
+
+def _env(who):
+    name, email = who
+    return {'GIT_AUTHOR_NAME': name, 'GIT_AUTHOR_EMAIL': email,
+            'GIT_COMMITTER_NAME': name, 'GIT_COMMITTER_EMAIL': email}
+
+
+def worktree(tree, rev, path=None):
+    """A scratch worktree of tree at rev: kept between runs (checking out
+    a kernel tree takes minutes), reset to rev, or made afresh when it
+    is not a worktree of tree any more."""
+    path = path or WT
+    ok = os.path.isdir(path) and run(
+        ['git', '-C', path, 'rev-parse', '--git-common-dir'], check=False,
+        capture=True).returncode == 0
+    if ok:
+        run(['git', '-C', path, 'am', '--abort'], check=False, capture=True)
+        git(path, 'checkout', '-q', '-f', '--detach', rev, step='mail')
+        git(path, 'clean', '-q', '-fdx', step='mail')
+        return path
+    shutil.rmtree(path, ignore_errors=True)
+    git(tree, 'worktree', 'prune', step='mail')
+    git(tree, 'worktree', 'add', '-q', '--detach', path, rev, step='mail')
+    return path
+
+
+def am(wt, mbox, who, signoff=False, step='mail'):
+    """git am an mbox in the scratch worktree, as the sender."""
+    p = run(['git', '-C', wt, 'am', '-q', *(['--signoff'] if signoff else []),
+             mbox], env=_env(who), check=False, capture=True, step=step)
+    if p.returncode:
+        run(['git', '-C', wt, 'am', '--abort'], check=False, capture=True)
+        raise StepError(step, mbox, 'git am failed:\n' + p.stdout.strip(),
+                        EXIT_SERIES)
+
+
+def as_sender(patches, who, dest):
+    """The patch files as one mbox with the sender as author."""
+    with open(dest, 'w') as out:
+        for p in patches:
+            with open(p) as f:
+                text = f.read()
+            out.write(re.sub(r'^From: .*$', f'From: {who[0]} <{who[1]}>',
+                             text, count=1, flags=re.M).rstrip('\n') + '\n\n')
+    return dest
+
+
+def title(name):
+    """The topic's title: its page's heading without 'Topic N: '."""
+    with open(os.path.join(review.TOPICS, name + '.rst')) as f:
+        lines = f.read().splitlines()
+    for i, line in enumerate(lines[1:], 1):
+        if line and set(line) == {'='} and lines[i - 1].strip() and \
+                set(lines[i - 1]) != {'='}:
+            return re.sub(r'^Topic \d+:\s*', '', lines[i - 1].strip())
+    return name
+
+
+def maintainers(wt, files):
+    """(to, cc) from get_maintainer.pl on the patch files: maintainers
+    To, everyone else (reviewers, lists) Cc."""
+    p = run(['perl', os.path.join(wt, 'scripts', 'get_maintainer.pl'),
+             '--no-git', '--no-git-fallback', '--no-substatus', *files],
+            cwd=wt, check=False, capture=True, step='mail')
+    to, cc = [], []
+    for line in p.stdout.splitlines():
+        m = re.match(r'^(.*?<[^>]+>|[^\s(]+@[^\s(]+)\s*\((.*)\)\s*$', line)
+        if not m:
+            continue
+        addr, roles = m.group(1).strip(), m.group(2)
+        (to if 'maintainer:' in roles else cc).append(addr)
+    return to, [x for x in cc if x not in to]
+
+
+def cover_text(t, topics, who):
+    """The body of a topic's cover letter."""
+    parts = [review.topic_text(t.name)]
+    figures = review.figures(t.metrics)
+    if figures:
+        parts.append(figures)
+    muts = review.mutants_line(t.name)
+    if muts:
+        parts.append(muts.strip())
+    if t.needs:
+        parts.append(textwrap.fill(
+            'This series applies on top of ' + ', '.join(
+                f'"{title(n)}" (topic {n})' for n in t.needs) +
+            ', posted beside it; the prerequisite-patch-id lines below '
+            'name those patches.', 72))
+    tree = {'mm-hotfixes': 'mm-hotfixes (fixes for this release and '
+            'stable)', 'mm-new': 'mm-new (the next merge window)'}.get(
+                t.tree, t.tree)
+    parts.append(textwrap.fill(
+        f'Meant for {tree}.  Tested on {BASE.title} ({BASE.package} '
+        f'{BASE.version}) in a QEMU guest, the base and the series '
+        'kernel side by side with the same test plan.', 72))
+    return '\n\n'.join(parts)
+
+
+def write_topic(tree, t, topics, who, prereq_tip, tip_of):
+    """One topic's mbox; returns its path and the Message-Id of its
+    cover letter."""
+    wt = WT
+    git(wt, 'checkout', '-q', '--detach', prereq_tip, step='mail')
+    tmp = os.path.join(OUT, '.work', t.name)
+    shutil.rmtree(tmp, ignore_errors=True)
+    os.makedirs(tmp)
+    am(wt, as_sender(t.patches, who, os.path.join(tmp, 'in.mbx')), who,
+       signoff=True)
+    tip_of[t.name] = git(wt, 'rev-parse', 'HEAD', step='mail')
+    to, cc = maintainers(wt, t.patches)
+    base_sha = git(wt, 'rev-parse', f'{base.BASE_TAG}^{{commit}}',
+                   step='mail')
+    out = run(['git', '-C', wt, 'format-patch', '--numbered', '--no-signature',
+               '--cover-letter', f'--base={base_sha}', '--subject-prefix=PATCH',
+               '-o', os.path.join(tmp, 'out'), f'{prereq_tip}..HEAD'],
+              env=_env(who), capture=True, step='mail').stdout.split()
+    files = sorted(x for x in out if x.endswith('.patch'))
+    with open(files[0]) as f:
+        cover = f.read()
+    cover = cover.replace('*** SUBJECT HERE ***', f'{t.prefix}: {title(t.name)}')
+    cover = cover.replace('*** BLURB HERE ***',
+                          cover_text(t, topics, who).rstrip())
+    with open(files[0], 'w') as f:
+        f.write(cover)
+    domain = who[1].split('@', 1)[1]
+    root = f'<mmwb-{t.name}-{tip_of[t.name][:12]}-00@{domain}>'
+    path = os.path.join(OUT, f'{t.name}.mbx')
+    with open(path, 'w') as mbx:
+        for i, f in enumerate(files):
+            with open(f) as fh:
+                hdr, _, body = fh.read().partition('\n\n')
+            hdr = re.sub(r'\n[ \t]+', ' ', hdr)
+            if to:
+                hdr += '\nTo: ' + ', '.join(to)
+            if cc:
+                hdr += '\nCc: ' + ', '.join(cc)
+            hdr += f'\nMessage-Id: {root.replace("-00@", f"-{i:02d}@")}'
+            if i:
+                hdr += f'\nIn-Reply-To: {root}\nReferences: {root}'
+            mbx.write(hdr + '\n\n' + body.rstrip('\n') + '\n\n')
+    return path, root
+
+
+def check_topic(tree, t, path, root, ready, who, by_name):
+    """b4 am offline, then git am onto the base after what it needs."""
+    d = os.path.join(OUT, '.work', t.name, 'b4')
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    p = run(['b4', '--offline-mode', 'am', '-m', path, '-o', d, root],
+            check=False, capture=True, step='mail')
+    got = glob.glob(os.path.join(d, '*.mbx'))
+    if p.returncode or not got:
+        raise StepError('mail', path, 'b4 am made no am-ready mbox:\n'
+                        + p.stdout.strip()[-2000:], EXIT_SERIES)
+    ready[t.name] = got[0]
+    wt = worktree(tree, base.BASE_TAG, WT + '-check')
+    for n in [*closure(t, by_name), t.name]:
+        am(wt, ready[n], who)
+    with open(got[0]) as f:
+        n = len(re.findall(r'^Subject: \[PATCH', f.read(), re.M))
+    if n != len(t.patches):
+        raise StepError('mail', got[0], f'b4 am kept {n} of the '
+                        f'{len(t.patches)} patches of topic {t.name}',
+                        EXIT_SERIES)
+    return n
+
+
+def closure(t, by_name):
+    """The topics t needs, transitively, in series order."""
+    out = []
+
+    def visit(name):
+        for n in by_name[name].needs:
+            if n not in out:
+                visit(n)
+                out.append(n)
+    visit(t.name)
+    return [n for n in by_name if n in out]
+
+
+def main(a):
+    tree = a.tree
+    who = sender(a.as_, tree)
+    seriesmod.apply(tree)
+    topics = topicsmod.read(seriesmod.SERIES, seriesmod.PATCHES)
+    if not topics:
+        raise StepError('mail', seriesmod.SERIES, 'the series file has no '
+                        '"# topic" line (tools/mmwb/topics.py)', EXIT_USAGE)
+    by_name = {t.name: t for t in topics}
+    shutil.rmtree(OUT, ignore_errors=True)
+    os.makedirs(os.path.join(OUT, '.work'))
+    worktree(tree, base.BASE_TAG)
+    tip_of, ready = {}, {}
+    for t in topics:
+        # The topics it needs, applied as this sender posts them.
+        git(WT, 'checkout', '-q', '--detach', base.BASE_TAG, step='mail')
+        for n in closure(t, by_name):
+            am(WT, as_sender(by_name[n].patches, who,
+                             os.path.join(OUT, '.work', 'needs.mbx')),
+               who, signoff=True)
+        prereq = git(WT, 'rev-parse', 'HEAD', step='mail')
+        path, root = write_topic(tree, t, topics, who, prereq, tip_of)
+        n = check_topic(tree, t, path, root, ready, who, by_name)
+        log(f'mail: {t.name}: {os.path.relpath(path, ROOT)}: {n} '
+            f'patch(es), b4 am and git am onto {base.BASE_TAG}'
+            + (f' after {", ".join(closure(t, by_name))}'
+               if t.needs else '') + ': ok')
+    return OUT
