@@ -101,7 +101,7 @@ def judge_anon_order(root, out):
         cases, rc, text, _ = run_anon_order(exe)
         with open(exe + '.out', 'w') as f:
             f.write(text)
-        bad = [c for c in cases if c.result != 'pass']
+        bad = [c for c in cases if c.result == 'fail']
         if bad:
             first = next((x for x in text.splitlines()
                           if x.startswith('# FAIL')), '')

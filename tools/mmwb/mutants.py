@@ -30,7 +30,9 @@ mutant that does not apply or does not build is an error, never a
 kill."""
 
 import glob
+import hashlib
 import os
+import signal
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -133,6 +135,10 @@ def check_tests(mutants, plan):
             raise _bad(m.path, f'Tests: {", ".join(unknown)}: neither a host '
                        f'test ({", ".join(hosttests.HOST)}) nor a test of '
                        f'{plan.path}')
+        hosts = [t for t in m.tests if t in hosttests.HOST]
+        if hosts and len(hosts) != len(m.tests):
+            raise _bad(m.path, f'Tests: {" ".join(m.tests)}: a mutant runs '
+                       'either on the host or in the guest, not both')
 
 
 def _row(rep, m, verdict, detail, secs):
@@ -173,7 +179,8 @@ def run_host(rep, tree, mutants):
             os.symlink(os.path.join(os.path.abspath(tree), rel), d)
         # patch(1), not git apply: the copy lies inside this repository,
         # where git apply would take paths from the repository's top.
-        p = run(['patch', '-p1', '--batch', '--forward', '-s', '-d', src,
+        p = run(['patch', '-p1', '--batch', '--forward', '--fuzz=0', '-s',
+                 '-d', src,
                  '-i', os.path.abspath(m.path)], check=False, capture=True,
                 step='mutants')
         if p.returncode:
@@ -205,6 +212,39 @@ def ci_mutants(rep, tree, plan, directory=None):
                 + hosttests.last_line(p.stdout))
 
 
+def series_results(report_dir=None):
+    """{(suite, case): result} of the series kernel in the last A/B
+    report: the control a mutant's run is compared with."""
+    path = os.path.join(report_dir or report.REPORT, 'results.tsv')
+    out = {}
+    if os.path.exists(path):
+        with open(path) as f:
+            for line in f.read().splitlines()[1:]:
+                k, suite, case, result = line.split('\t')[:4]
+                if k == 'series':
+                    out[(suite, case)] = result
+    return out
+
+
+def kills(part, control):
+    """The rows of a mutant's run that show it caught: a case that
+    fails where the series' own run did not fail it (a flake of the
+    series is no kill), a splat, or a guest that died or hung under the
+    mutant.  An unexpected pass is none."""
+    out = []
+    for r in part.rows:
+        if r.expected:
+            continue
+        if r.suite in ('console', 'vm'):
+            out.append(r)
+        elif r.result == 'fail' and control.get((r.suite, r.case), 'pass') \
+                in ('pass', 'xfail', 'skip'):
+            out.append(r)
+        elif r.result == 'error' and 'not built' not in r.detail:
+            out.append(r)
+    return out
+
+
 def run_guest(rep, tree, mutants, plan_path):
     """Guest mutants, one at a time on top of the applied series."""
     sel = os.path.join(ab.OUT, 'series', 'selftests')
@@ -212,6 +252,7 @@ def run_guest(rep, tree, mutants, plan_path):
         raise StepError('mutants', sel, "no series test binaries: run "
                         "'scripts/run' first", EXIT_USAGE)
     kbuild.configure(tree)
+    control = series_results()
     try:
         for m in mutants:
             t0 = time.monotonic()
@@ -224,12 +265,15 @@ def run_guest(rep, tree, mutants, plan_path):
                 _row(rep, m, 'unapplied', hosttests.last_line(p.stdout),
                      time.monotonic() - t0)
                 continue
-            run(['git', *_IDENT, 'commit', '-q', '-m', f'mutant {m.id}'],
+            run(['git', *_IDENT, '-c', 'commit.gpgsign=false', 'commit',
+                 '-q', '--no-verify', '-m', f'mutant {m.id}'],
                 cwd=tree, capture=True, step='mutants')
             try:
                 kbuild.build(tree, label=label)
             except StepError as e:
-                _row(rep, m, 'unbuilt', e.msg.strip().splitlines()[-1],
+                lines = e.msg.strip().splitlines() or ['']
+                err = next((x for x in lines if 'error:' in x), lines[-1])
+                _row(rep, m, 'unbuilt', f'{err.strip()} (log: {e.path})',
                      time.monotonic() - t0)
                 continue
             img = kbuild.install_image(kbuild.KBUILD,
@@ -238,12 +282,18 @@ def run_guest(rep, tree, mutants, plan_path):
             plan.select(m.tests, 'mutants')
             part = report.Report()
             ab.run_plan(label, plan, part, img=img, role='series')
-            bad = part.unexpected()
+            missing = [r for r in part.rows if r.result == 'error'
+                       and 'not built' in r.detail]
+            bad = kills(part, control)
             # The mutant's own rows are evidence, not verdicts.
             for r in part.rows:
                 r.expected = True
             rep.merge(part)
-            if bad:
+            if missing:
+                _row(rep, m, 'unbuilt', f'{missing[0].suite}: test binary '
+                     'not built (run scripts/run first)',
+                     time.monotonic() - t0)
+            elif bad:
                 detail = f'{bad[0].suite}: {bad[0].case}: {bad[0].detail}'
                 _row(rep, m, 'caught', detail, time.monotonic() - t0)
             else:
@@ -251,7 +301,11 @@ def run_guest(rep, tree, mutants, plan_path):
                 _row(rep, m, 'passed', f'{" ".join(m.tests)}: {n} case(s) '
                      'pass as on the series', time.monotonic() - t0)
     finally:
-        git(tree, 'checkout', '-q', seriesmod.APPLY_BRANCH, step='mutants')
+        # -f: a mutant staged but not committed (interrupted between the
+        # two) must not ride along onto the branch.  The tree was clean
+        # before the run (require_clean), so nothing else is at stake.
+        git(tree, 'checkout', '-q', '-f', seriesmod.APPLY_BRANCH,
+            step='mutants')
 
 
 def series_tree(tree):
@@ -261,35 +315,53 @@ def series_tree(tree):
                step='mutants')
 
 
+def stamp(tree, mutants):
+    """The series tree and a digest of the mutant files: a report of
+    another series or of other mutants is stale."""
+    h = hashlib.sha256()
+    for m in sorted(mutants, key=lambda m: m.id):
+        with open(m.path, 'rb') as f:
+            h.update(m.id.encode() + b'\0' + f.read())
+    return f'{series_tree(tree)} {h.hexdigest()[:16]}'
+
+
 def require_report(tree, directory=None, report_dir=REPORT):
     """For 'mmwb mail': a mutants report of this very series, with
     every mutant killed; otherwise a clear error."""
     directory = directory if directory is not None else BASE.mutants
-    if not load(directory):
+    mutants = load(directory)
+    if not mutants:
         return
-    stamp = os.path.join(report_dir, STAMP)
+    path = os.path.join(report_dir, STAMP)
     again = "run 'scripts/mmwb mutants' on this series first"
-    if not os.path.exists(stamp):
-        raise StepError('mail', stamp, f'no mutants report: {again}',
+    if not os.path.exists(path):
+        raise StepError('mail', path, f'no mutants report: {again}',
                         EXIT_USAGE)
-    with open(stamp) as f:
-        if f.read().strip() != series_tree(tree):
-            raise StepError('mail', stamp, 'the mutants report is older '
-                            f'than the series (another tree): {again}',
-                            EXIT_USAGE)
+    with open(path) as f:
+        if f.read().strip() != stamp(tree, mutants):
+            raise StepError('mail', path, 'the mutants report is older '
+                            'than the series or the mutants (another tree '
+                            f'or other mutant files): {again}', EXIT_USAGE)
     with open(os.path.join(report_dir, 'results.tsv')) as f:
-        bad = [line.split('\t')[2] for line in f
-               if line.split('\t')[1:2] == [SUITE]
-               and line.split('\t')[3] != 'pass']
+        got = {line.split('\t')[2]: line.split('\t')[3] for line in f
+               if line.split('\t')[1:2] == [SUITE]}
+    bad = [m.id for m in mutants if got.get(m.id) != 'pass']
     if bad:
         raise StepError('mail', report_dir, 'mutants not killed: '
                         + ', '.join(bad), EXIT_UNEXPECTED)
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 def main(a):
     """scripts/mmwb mutants [--only topic[/name]]: every mutant (host
     and guest), report in build/report/mutants/."""
     tree = a.tree
+    # A SIGTERM unwinds like Ctrl-C, so that the work tree goes back to
+    # the series branch.
+    signal.signal(signal.SIGTERM, _interrupt)
     mutants = load(BASE.mutants, a.only)
     if not mutants:
         raise _bad(BASE.mutants or BASE.path,
@@ -306,8 +378,12 @@ def main(a):
     rep.metric('mutants_seconds', 'series', round(time.monotonic() - t0, 1),
                's')
     text = rep.write(REPORT)
-    with open(os.path.join(REPORT, STAMP), 'w') as f:
-        f.write(series_tree(tree) + '\n')
+    # Only a run of every mutant vouches for the series ('mmwb mail').
+    if not a.only:
+        with open(os.path.join(REPORT, STAMP), 'w') as f:
+            f.write(stamp(tree, mutants) + '\n')
+    elif os.path.exists(os.path.join(REPORT, STAMP)):
+        os.unlink(os.path.join(REPORT, STAMP))
     # The verdicts with what caught each mutant (results.tsv has no
     # detail column).
     with open(os.path.join(REPORT, 'mutants.tsv'), 'w') as f:

@@ -267,8 +267,9 @@ def mutants_line(topic):
     for m in mine:
         by.setdefault(', '.join(m.tests), []).append(m.name)
     return '\n' + textwrap.fill(
-        f'Mutants its tests kill ({len(mine)}, mutants/{topic}/, '
-        "'scripts/mmwb mutants'): " + '; '.join(
+        f'Its tests also fail on each of {len(mine)} mutants, copies of '
+        'the code with a plausible bug put back (by the tests that catch '
+        'them): ' + '; '.join(
             f'{k}: {", ".join(v)}' for k, v in by.items()) + '.',
         72, initial_indent='  ', subsequent_indent='  ',
         break_on_hyphens=False)

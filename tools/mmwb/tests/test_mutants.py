@@ -171,14 +171,21 @@ class GuestRunTest(unittest.TestCase):
                                       return_value='bzImage'), \
                     mock.patch.object(ab, 'load_plan', return_value=plan), \
                     mock.patch.object(ab, 'run_plan', side_effect=run_plan):
-                mutants.run_guest(rep, tree,
-                                  mutants.load(os.path.join(d, 'm')), 'plan')
+                try:
+                    mutants.run_guest(rep, tree,
+                                      mutants.load(os.path.join(d, 'm')),
+                                      'plan')
+                    stopped = None
+                except KeyboardInterrupt as e:
+                    stopped = e
             head = subprocess.run(['git', '-C', tree, 'status', '--porcelain',
                                    '--branch'], capture_output=True,
                                   text=True).stdout
             self.assertEqual(head.strip(),
                              f'## {mutants.seriesmod.APPLY_BRANCH}')
             self.assertEqual(read(os.path.join(tree, 'x.c')), 'good\n')
+            if stopped:
+                raise stopped
             return {r.case: r for r in rep.rows if r.suite == 'mutants'}
 
     def test_killed_and_unapplied(self):
@@ -210,6 +217,26 @@ class GuestRunTest(unittest.TestCase):
         self.assertIn('does not build', rows['t/b'].detail)
         self.assertIn('x.c: error', rows['t/b'].detail)
 
+    def test_interrupted_build_leaves_the_branch_clean(self):
+        def build(tree, label):
+            raise KeyboardInterrupt
+        with self.assertRaises(KeyboardInterrupt):
+            self.run_guest({'a': diff('x.c', 'good', 'bug')}, build=build,
+                           rows=[])
+
+
+class KillsTest(unittest.TestCase):
+    def test_what_counts(self):
+        part = report.Report()
+        part.add('m', 'faultaround', 'flaky', 'fail', 0, False, '')
+        part.add('m', 'faultaround', 'caught', 'fail', 0, False, 'got 16')
+        part.add('m', 'hmm-tests', 'xpass', 'pass', 0, False, '')
+        part.add('m', 'cow', 'cow', 'error', 0, False, 'binary not built')
+        part.add('m', 'console', 'oops', 'fail', 0, False, 'Oops')
+        control = {('faultaround', 'flaky'): 'fail'}
+        self.assertEqual([r.case for r in mutants.kills(part, control)],
+                         ['caught', 'oops'])
+
 
 class RequireReportTest(unittest.TestCase):
     """'mmwb mail' refuses a mutants report of another series, and one
@@ -227,7 +254,7 @@ class RequireReportTest(unittest.TestCase):
             rep.add('series', 'mutants', 't/a', 'pass', 1, True, 'killed')
             rep.write(rdir)
             with open(os.path.join(rdir, mutants.STAMP), 'w') as f:
-                f.write(mutants.series_tree(tree) + '\n')
+                f.write(mutants.stamp(tree, mutants.load(mdir)) + '\n')
             mutants.require_report(tree, mdir, rdir)
             with open(os.path.join(tree, 'x.c'), 'w') as f:
                 f.write('changed\n')
@@ -235,10 +262,20 @@ class RequireReportTest(unittest.TestCase):
             with self.assertRaisesRegex(StepError, 'older than the series'):
                 mutants.require_report(tree, mdir, rdir)
             with open(os.path.join(rdir, mutants.STAMP), 'w') as f:
-                f.write(mutants.series_tree(tree) + '\n')
+                f.write(mutants.stamp(tree, mutants.load(mdir)) + '\n')
             rep.rows[0].result = 'fail'
             rep.write(rdir)
             with self.assertRaisesRegex(StepError, 'not killed: t/a'):
+                mutants.require_report(tree, mdir, rdir)
+            # A mutant added since: the report is stale.
+            rep.rows[0].result = 'pass'
+            rep.write(rdir)
+            mutant(mdir, 't', 'b', diff('x.c', 'changed', 'bug'))
+            with self.assertRaisesRegex(StepError, 'older than'):
+                mutants.require_report(tree, mdir, rdir)
+            with open(os.path.join(rdir, mutants.STAMP), 'w') as f:
+                f.write(mutants.stamp(tree, mutants.load(mdir)) + '\n')
+            with self.assertRaisesRegex(StepError, 'not killed: t/b'):
                 mutants.require_report(tree, mdir, rdir)
 
 
