@@ -142,7 +142,7 @@ def check_tests(mutants, plan):
 
 
 def _row(rep, m, verdict, detail, secs):
-    """verdict: caught, passed, unapplied, unbuilt."""
+    """verdict: caught, passed, unapplied, unbuilt, unbooted."""
     if verdict == 'caught':
         rep.add('series', SUITE, m.id, 'pass', secs, True,
                 f'killed: {detail}')
@@ -151,7 +151,8 @@ def _row(rep, m, verdict, detail, secs):
                 f'survived: {detail}')
     else:
         what = {'unapplied': 'does not apply',
-                'unbuilt': 'does not build'}[verdict]
+                'unbuilt': 'does not build',
+                'unbooted': 'did not boot'}[verdict]
         rep.add('series', SUITE, m.id, 'error', secs, False,
                 f'{what} ({os.path.relpath(m.path, ROOT)}): {detail}')
     log(f'mutants: {m.id}: {rep.rows[-1].detail[:100]} ({secs:.0f} s)')
@@ -226,6 +227,13 @@ def series_results(report_dir=None):
     return out
 
 
+def unbooted(part):
+    """No test of the run began: every one of them did not run."""
+    tests = [r for r in part.rows if r.suite not in ('console', 'vm')]
+    return bool(tests) and all(r.detail.startswith('did not run')
+                               for r in tests)
+
+
 def kills(part, control):
     """The rows of a mutant's run that show it caught: a case that
     fails where the series' own run did not fail it (a flake of the
@@ -280,8 +288,21 @@ def run_guest(rep, tree, mutants, plan_path):
                                        os.path.join(ab.OUT, label))
             plan = ab.load_plan(plan_path, tree)
             plan.select(m.tests, 'mutants')
-            part = report.Report()
-            ab.run_plan(label, plan, part, img=img, role='series')
+            # A guest that dies before its first test began (under TCG,
+            # now and then, in boot code the mutant does not touch)
+            # shows nothing about the mutant: boot it once more.
+            for boot in (1, 2):
+                part = report.Report()
+                ab.run_plan(label, plan, part, img=img, role='series')
+                if not unbooted(part):
+                    break
+                log(f'mutants: {m.id}: the guest died before its first '
+                    'test' + ('; booting it again' if boot == 1 else ''))
+            if unbooted(part):
+                _row(rep, m, 'unbooted', 'twice the guest died before its '
+                     f'first test (console: {ab.OUT}/{label}/vm)',
+                     time.monotonic() - t0)
+                continue
             missing = [r for r in part.rows if r.result == 'error'
                        and 'not built' in r.detail]
             bad = kills(part, control)
@@ -351,6 +372,32 @@ def require_report(tree, directory=None, report_dir=REPORT):
                         + ', '.join(bad), EXIT_UNEXPECTED)
 
 
+def merge_previous(rep, full, rerun, report_dir=None):
+    """Add the rows of the last report of every mutant that was not run
+    again, if that report is of the same series and mutants (its stamp
+    is full).  Returns whether it did."""
+    d = report_dir or REPORT
+    try:
+        with open(os.path.join(d, STAMP)) as f:
+            if f.read().strip() != full:
+                return False
+        with open(os.path.join(d, 'results.tsv')) as f:
+            rows = [x.split('\t') for x in f.read().splitlines()[1:]]
+        with open(os.path.join(d, 'mutants.tsv')) as f:
+            detail = {x.split('\t')[0]: x.split('\t')[4]
+                      for x in f.read().splitlines()[1:]}
+    except OSError:
+        return False
+    labels = {f'mutant-{x.replace("/", "-")}' for x in rerun}
+    for k, suite, case, result, secs in (x[:5] for x in rows):
+        if k in labels or (suite == SUITE and case in rerun):
+            continue
+        rep.add(k, suite, case, result, float(secs), result != 'fail' and
+                result != 'error' or suite != SUITE,
+                detail.get(case, '') if suite == SUITE else '')
+    return True
+
+
 def _interrupt(signum, frame):
     raise KeyboardInterrupt
 
@@ -377,13 +424,20 @@ def main(a):
     run_guest(rep, tree, [m for m in mutants if not m.host()], a.plan)
     rep.metric('mutants_seconds', 'series', round(time.monotonic() - t0, 1),
                's')
+    everyone = load(BASE.mutants)
+    full = stamp(tree, everyone)
+    # Only verdicts of every mutant on this series vouch for it ('mmwb
+    # mail'): an --only run is merged into a report of the same series
+    # and mutants, and otherwise leaves none.
+    if a.only:
+        merged = merge_previous(rep, full, {m.id for m in mutants})
     text = rep.write(REPORT)
-    # Only a run of every mutant vouches for the series ('mmwb mail').
-    if not a.only:
+    if not a.only or merged:
         with open(os.path.join(REPORT, STAMP), 'w') as f:
-            f.write(stamp(tree, mutants) + '\n')
+            f.write(full + '\n')
     elif os.path.exists(os.path.join(REPORT, STAMP)):
         os.unlink(os.path.join(REPORT, STAMP))
+    mutants = everyone
     # The verdicts with what caught each mutant (results.tsv has no
     # detail column).
     with open(os.path.join(REPORT, 'mutants.tsv'), 'w') as f:

@@ -238,6 +238,43 @@ class KillsTest(unittest.TestCase):
                          ['caught', 'oops'])
 
 
+class RerunTest(unittest.TestCase):
+    def test_unbooted(self):
+        part = report.Report()
+        part.add('m', 'cow', 'cow', 'error', 0, False,
+                 'did not run: the guest stopped before it')
+        part.add('m', 'console', 'oops', 'fail', 0, False, 'Oops: int3')
+        self.assertTrue(mutants.unbooted(part))
+        part.add('m', 'uffd-wp', 'wp-fork', 'fail', 0, False, 'boom')
+        self.assertFalse(mutants.unbooted(part))
+
+    def test_only_merges_into_a_report_of_the_same_stamp(self):
+        with tempfile.TemporaryDirectory() as d:
+            old = report.Report()
+            old.add('series', 'mutants', 't/a', 'pass', 3, True, 'killed: x')
+            old.add('series', 'mutants', 't/b', 'error', 3, False, 'boot')
+            old.add('mutant-t-a', 'cow', 'case', 'fail', 0, True, '')
+            old.write(d)
+            with open(os.path.join(d, 'mutants.tsv'), 'w') as f:
+                f.write('mutant\tverdict\tseconds\ttests\tdetail\n'
+                        't/a\tpass\t3\tcow\tkilled: x\n'
+                        't/b\terror\t3\tcow\tboot\n')
+            with open(os.path.join(d, mutants.STAMP), 'w') as f:
+                f.write('tree digest\n')
+            rep = report.Report()
+            self.assertFalse(mutants.merge_previous(rep, 'other', {'t/b'},
+                                                    d))
+            rep.add('series', 'mutants', 't/b', 'pass', 1, True, 'killed')
+            self.assertTrue(mutants.merge_previous(rep, 'tree digest',
+                                                   {'t/b'}, d))
+            got = {(r.suite, r.case): (r.result, r.detail)
+                   for r in rep.rows}
+            self.assertEqual(got[('mutants', 't/b')], ('pass', 'killed'))
+            self.assertEqual(got[('mutants', 't/a')], ('pass', 'killed: x'))
+            self.assertIn(('cow', 'case'), got)
+            self.assertEqual(len(rep.rows), 3)
+
+
 class RequireReportTest(unittest.TestCase):
     """'mmwb mail' refuses a mutants report of another series, and one
     with a survivor."""
