@@ -42,6 +42,8 @@ from .common import BASE, BUILD, ROOT, StepError, EXIT_USAGE, \
 from . import ab, base, hosttests, kbuild, report, series as seriesmod
 
 HEADER = ('Mutant', 'Tests', 'Why')
+# A known survivor says why it is not caught yet; it still fails its row.
+OPTIONAL = ('Open',)
 OUT = os.path.join(BUILD, 'out', 'mutants')
 REPORT = os.path.join(report.REPORT, 'mutants')
 SUITE = 'mutants'
@@ -59,6 +61,7 @@ class Mutant:
     tests: list
     why: str
     paths: list = field(default_factory=list)
+    open: str = ''
 
     @property
     def id(self):
@@ -88,7 +91,7 @@ def parse(path):
             fields[key] += ' ' + line.strip()
             continue
         key, colon, val = line.partition(':')
-        if not colon or key not in HEADER:
+        if not colon or key not in HEADER + OPTIONAL:
             raise _bad(f'{path}:{n}', f'not a header line: {line!r} '
                        f'(expected {", ".join(h + ":" for h in HEADER)} '
                        'then a blank line and the diff)')
@@ -107,7 +110,7 @@ def parse(path):
         raise _bad(path, 'no diff (no "+++ b/<path>" line)')
     return Mutant(topic=os.path.basename(os.path.dirname(path)), name=stem,
                   path=path, tests=fields['Tests'].replace(',', ' ').split(),
-                  why=fields['Why'], paths=paths)
+                  why=fields['Why'], paths=paths, open=fields.get('Open', ''))
 
 
 def load(directory, only=()):

@@ -260,19 +260,23 @@ def mutants_line(topic):
     """The mutants of a topic, by the tests that kill them, indented to
     continue the page's last item ("Which test proves it"); '' if none."""
     from .mutants import load as load_mutants
-    mine = [m for m in load_mutants(BASE.mutants) if m.topic == topic]
-    if not mine:
+    every = [m for m in load_mutants(BASE.mutants) if m.topic == topic]
+    mine = [m for m in every if not m.open]
+    if not every:
         return ''
     by = {}
     for m in mine:
         by.setdefault(', '.join(m.tests), []).append(m.name)
-    return '\n' + textwrap.fill(
-        f'Its tests also fail on each of {len(mine)} mutants, copies of '
-        'the code with a plausible bug put back (by the tests that catch '
-        'them): ' + '; '.join(
-            f'{k}: {", ".join(v)}' for k, v in by.items()) + '.',
-        72, initial_indent='  ', subsequent_indent='  ',
-        break_on_hyphens=False)
+    text = (f'Its tests also fail on each of {len(mine)} mutants, copies '
+            'of the code with a plausible bug put back (by the tests that '
+            'catch them): ' + '; '.join(
+                f'{k}: {", ".join(v)}' for k, v in by.items()) + '.')
+    for m in every:
+        if m.open:
+            text += f'  Not caught yet: {m.name} ({m.why} {m.open})'
+    return '\n' + textwrap.fill(text, 72, initial_indent='  ',
+                                subsequent_indent='  ',
+                                break_on_hyphens=False)
 
 
 def cover_body(rep_dir=REPORT, tree=base.TREE):
