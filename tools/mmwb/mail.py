@@ -132,7 +132,7 @@ def maintainers(wt, files):
     return to, [x for x in cc if x not in to]
 
 
-def cover_text(t, topics, who):
+def cover_text(t):
     """The body of a topic's cover letter."""
     parts = [review.topic_text(t.name)]
     figures = review.figures(t.metrics)
@@ -157,17 +157,17 @@ def cover_text(t, topics, who):
     return '\n\n'.join(parts)
 
 
-def write_topic(tree, t, topics, who, prereq_tip, tip_of):
-    """One topic's mbox; returns its path and the Message-Id of its
-    cover letter."""
+def write_topic(t, who, prereq_tip):
+    """One topic's mbox, its patches applied in the scratch worktree on
+    top of prereq_tip (the topics it needs); returns its path and the
+    Message-Id of its cover letter."""
     wt = WT
-    git(wt, 'checkout', '-q', '--detach', prereq_tip, step='mail')
     tmp = os.path.join(OUT, '.work', t.name)
     shutil.rmtree(tmp, ignore_errors=True)
     os.makedirs(tmp)
     am(wt, as_sender(t.patches, who, os.path.join(tmp, 'in.mbx')), who,
        signoff=True)
-    tip_of[t.name] = git(wt, 'rev-parse', 'HEAD', step='mail')
+    tip = git(wt, 'rev-parse', 'HEAD', step='mail')
     to, cc = maintainers(wt, t.patches)
     base_sha = git(wt, 'rev-parse', f'{base.BASE_TAG}^{{commit}}',
                    step='mail')
@@ -179,26 +179,16 @@ def write_topic(tree, t, topics, who, prereq_tip, tip_of):
     with open(files[0]) as f:
         cover = f.read()
     cover = cover.replace('*** SUBJECT HERE ***', f'{t.prefix}: {title(t.name)}')
-    cover = cover.replace('*** BLURB HERE ***',
-                          cover_text(t, topics, who).rstrip())
+    cover = cover.replace('*** BLURB HERE ***', cover_text(t).rstrip())
     with open(files[0], 'w') as f:
         f.write(cover)
     domain = who[1].split('@', 1)[1]
-    root = f'<mmwb-{t.name}-{tip_of[t.name][:12]}-00@{domain}>'
+    extra = (('\nTo: ' + ', '.join(to)) if to else '') + \
+        (('\nCc: ' + ', '.join(cc)) if cc else '')
     path = os.path.join(OUT, f'{t.name}.mbx')
-    with open(path, 'w') as mbx:
-        for i, f in enumerate(files):
-            with open(f) as fh:
-                hdr, _, body = fh.read().partition('\n\n')
-            hdr = re.sub(r'\n[ \t]+', ' ', hdr)
-            if to:
-                hdr += '\nTo: ' + ', '.join(to)
-            if cc:
-                hdr += '\nCc: ' + ', '.join(cc)
-            hdr += f'\nMessage-Id: {root.replace("-00@", f"-{i:02d}@")}'
-            if i:
-                hdr += f'\nIn-Reply-To: {root}\nReferences: {root}'
-            mbx.write(hdr + '\n\n' + body.rstrip('\n') + '\n\n')
+    root = review.write_thread(
+        path, files, lambda i: f'<mmwb-{t.name}-{tip[:12]}-{i:02d}@{domain}>',
+        extra)
     return path, root
 
 
@@ -251,7 +241,7 @@ def main(a):
     shutil.rmtree(OUT, ignore_errors=True)
     os.makedirs(os.path.join(OUT, '.work'))
     worktree(tree, base.BASE_TAG)
-    tip_of, ready = {}, {}
+    ready = {}
     for t in topics:
         # The topics it needs, applied as this sender posts them.
         git(WT, 'checkout', '-q', '--detach', base.BASE_TAG, step='mail')
@@ -260,7 +250,7 @@ def main(a):
                              os.path.join(OUT, '.work', 'needs.mbx')),
                who, signoff=True)
         prereq = git(WT, 'rev-parse', 'HEAD', step='mail')
-        path, root = write_topic(tree, t, topics, who, prereq, tip_of)
+        path, root = write_topic(t, who, prereq)
         n = check_topic(tree, t, path, root, ready, who, by_name)
         log(f'mail: {t.name}: {os.path.relpath(path, ROOT)}: {n} '
             f'patch(es), b4 am and git am onto {base.BASE_TAG}'

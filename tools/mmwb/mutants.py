@@ -395,8 +395,9 @@ def merge_previous(rep, full, rerun, report_dir=None):
     for k, suite, case, result, secs in (x[:5] for x in rows):
         if k in labels or (suite == SUITE and case in rerun):
             continue
-        rep.add(k, suite, case, result, float(secs), result != 'fail' and
-                result != 'error' or suite != SUITE,
+        # Evidence rows were expected; a verdict row is, when killed.
+        rep.add(k, suite, case, result, float(secs),
+                suite != SUITE or result == 'pass',
                 detail.get(case, '') if suite == SUITE else '')
     return True
 
@@ -440,12 +441,11 @@ def main(a):
             f.write(full + '\n')
     elif os.path.exists(os.path.join(REPORT, STAMP)):
         os.unlink(os.path.join(REPORT, STAMP))
-    mutants = everyone
     # The verdicts with what caught each mutant (results.tsv has no
     # detail column).
     with open(os.path.join(REPORT, 'mutants.tsv'), 'w') as f:
         f.write('mutant\tverdict\tseconds\ttests\tdetail\n')
-        tests = {m.id: ' '.join(m.tests) for m in mutants}
+        tests = {m.id: ' '.join(m.tests) for m in everyone}
         for r in rep.rows:
             if r.suite == SUITE:
                 f.write(f'{r.case}\t{r.result}\t{r.seconds:.0f}\t'

@@ -367,17 +367,27 @@ def mbox(out_dir=MAIL):
                         'scripts/mmwb mail', 5)
     files = [COVER] + seriesmod.read_series()
     path = os.path.join(out_dir, 'series.mbx')
-    root = '<mm-series-00@example.invalid>'
+    root = write_thread(path, files,
+                        lambda i: f'<mm-series-{i:02d}@example.invalid>')
+    return path, root
+
+
+def write_thread(path, files, msgid, extra=''):
+    """The patch files as one mbox, threaded under the first: headers
+    unfolded, the extra header lines added to each message, Message-Id
+    msgid(i), In-Reply-To and References the first one's.  Returns the
+    Message-Id of the first."""
+    root = msgid(0)
     with open(path, 'w') as out:
         for i, f in enumerate(files):
-            text = open(f).read()
-            hdr, _, body = text.partition('\n\n')
-            hdr = re.sub(r'\n[ \t]+', ' ', hdr)
-            hdr += f'\nMessage-Id: <mm-series-{i:02d}@example.invalid>'
+            with open(f) as fh:
+                hdr, _, body = fh.read().partition('\n\n')
+            hdr = re.sub(r'\n[ \t]+', ' ', hdr) + extra
+            hdr += f'\nMessage-Id: {msgid(i)}'
             if i:
                 hdr += f'\nIn-Reply-To: {root}\nReferences: {root}'
             out.write(hdr + '\n\n' + body.rstrip('\n') + '\n\n')
-    return path, root
+    return root
 
 
 def _mailinfo(text):

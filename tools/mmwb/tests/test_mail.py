@@ -88,8 +88,8 @@ class PrerequisiteTest(unittest.TestCase):
                     mock.patch.object(mail, 'WT', os.path.join(d, 'wt')), \
                     mock.patch.object(mail, 'title', lambda n: n), \
                     mock.patch.object(mail, 'cover_text',
-                                      lambda t, ts, w: 'about ' + t.name):
-                tip_of, ready = {}, {}
+                                      lambda t: 'about ' + t.name):
+                ready = {}
                 wt = mail.worktree(tree, 'v0')
                 for t in ts:
                     git(wt, 'checkout', '-q', '--detach', 'v0')
@@ -98,8 +98,7 @@ class PrerequisiteTest(unittest.TestCase):
                             by_name[n].patches, who,
                             os.path.join(out, '.work', 'n.mbx')), who, True)
                     prereq = git(wt, 'rev-parse', 'HEAD').strip()
-                    path, root = mail.write_topic(tree, t, ts, who, prereq,
-                                                  tip_of)
+                    path, root = mail.write_topic(t, who, prereq)
                     self.assertEqual(mail.check_topic(tree, t, path, root,
                                                       ready, who, by_name), 1)
                 with open(os.path.join(out, 'b.mbx')) as f:
