@@ -4,6 +4,7 @@
 import argparse
 import os
 import sys
+import time
 
 
 def _base_arg(argv):
@@ -55,6 +56,43 @@ def cmd_check_export(a):
     if diffs:
         raise StepError('check-export', a.patches, '\n'.join(diffs), 5)
     log('check-export: patches/ and series round-trip; quilt accepts them')
+
+
+def cmd_check_build(a):
+    """Apply the series on this base and compile what it touches (the
+    kernel objects, and the mm selftests it changes or adds), without a
+    full build or a boot: what scripts/test checks of every base but
+    the default one."""
+    from . import bases, checks, kbuild, kselftest, stable
+    t0 = time.monotonic()
+    pending = 0
+    if not BASE.default:
+        up = next(b for b in bases.all_bases() if b.default)
+        pending = stable.check(series.read_series(),
+                               series.read_series(up.series, up.patches))
+    base.ensure(a.tree)
+    files = series.apply(a.tree)
+    kbuild.configure(a.tree)
+    objs = checks.touched_objects(files)
+    kbuild.build(a.tree, targets=objs, label=f'{BASE.name}: touched objects')
+    tests = sorted({os.path.basename(x)[:-2] for f in files
+                    for x in series.touched_paths(f)
+                    if x.startswith('tools/testing/selftests/mm/')
+                    and x.endswith('.c')})
+    out = os.path.join(kbuild.KBUILD, 'check-selftests')
+    kselftest.build_mm(a.tree, kbuild.KBUILD, out, BASE.name,
+                       targets=[os.path.join(out, t) for t in tests])
+    missing = [t for t in tests if not os.path.isfile(os.path.join(out, t))]
+    if missing:
+        raise StepError('check-build', os.path.join(out, 'build.log'),
+                        f'{BASE.name}: selftests not built: '
+                        f'{", ".join(missing)}', 6)
+    log(f'check-build: {BASE.name}: {len(files)} patch(es) apply; '
+        f'{len(objs)} object(s) and {len(tests)} selftest(s) build '
+        f'({time.monotonic() - t0:.0f} s)')
+    if pending:
+        log(f'check-build: {BASE.name}: {pending} backport(s) name their '
+            'upstream commit as pending: fill it in once merged')
 
 
 def cmd_boot(a):
@@ -180,6 +218,9 @@ def main(argv=None):
         s.add_argument('--series', default=series.SERIES)
         s.add_argument('--patches', default=series.PATCHES)
         s.set_defaults(fn=fn)
+    sub.add_parser('check-build', help='apply the series and compile what '
+                   'it touches, no boot (scripts/test runs it for every '
+                   'base but the default)').set_defaults(fn=cmd_check_build)
     s = sub.add_parser('export', help='work tree -> patches/ + series')
     s.add_argument('--head', default='HEAD')
     s.set_defaults(fn=cmd_export)

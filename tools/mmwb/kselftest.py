@@ -16,9 +16,10 @@ def selftest_make(tree, kbuild_out, outdir, targets=()):
             f'KHDR_INCLUDES=-isystem {inc}', 'CC=ccache gcc', *targets]
 
 
-def build_mm(tree, kbuild_out, outdir, label):
-    """Build what the mm Makefile can build (make -k): a test that does
-    not compile is reported by the plan as 'not built', not hidden."""
+def build_mm(tree, kbuild_out, outdir, label, targets=()):
+    """Build what the mm Makefile can build (make -k), or only targets
+    (paths under outdir): a test that does not compile is reported by
+    the plan as 'not built', not hidden."""
     run(make_args(tree, kbuild_out, 'headers'), env=BUILD_ENV,
         step='headers', capture=True)
     os.makedirs(outdir, exist_ok=True)
@@ -26,7 +27,8 @@ def build_mm(tree, kbuild_out, outdir, label):
     t0 = time.monotonic()
     log(f'kselftest: {label}: building tools/testing/selftests/mm')
     with open(logf, 'w') as f:
-        p = run(selftest_make(tree, kbuild_out, outdir), env=BUILD_ENV,
+        p = run(selftest_make(tree, kbuild_out, outdir, targets),
+                env=BUILD_ENV,
                 check=False, stdout=f, step='kselftest')
     secs = time.monotonic() - t0
     status = 'ok' if p.returncode == 0 else f'some targets failed, see {logf}'

@@ -67,6 +67,27 @@ def expect_exit(rep, case, code, needle, args, **kw):
     log(f'workbench: {case}: {"ok" if ok else "FAILED " + detail}')
 
 
+def other_bases(rep):
+    """Every base but the default one (the stable backports) is not
+    booted here: its series must apply and what it touches must build
+    ('mmwb --base NAME check-build'); 'mmwb --base NAME run' is the A/B
+    of it."""
+    from . import bases
+    for b in bases.all_bases():
+        if b.default:
+            continue
+        t0 = time.monotonic()
+        log(f'check-build: {b.name} ({b.title}, {b.series})')
+        rc, out = mmwb('--base', b.name, 'check-build', timeout=2400)
+        last = [x for x in out.strip().splitlines() if x.strip()][-1:]
+        rep.add('series', 'check-build', f'{b.name}: apply and build',
+                'pass' if rc == 0 else 'fail', time.monotonic() - t0,
+                rc == 0, ' '.join(last) if rc else '')
+        if rc:
+            print(out, file=sys.stderr)
+        log(f'check-build: {b.name}: {"ok" if rc == 0 else "FAILED"}')
+
+
 def _tiny_tree(d):
     """A small git repo tagged like the base, for series failure tests."""
     run = lambda *a: subprocess.run(['git', '-C', d, *a], check=True,
@@ -218,6 +239,7 @@ def main(a):
                 0, ok, '' if ok else out.strip().splitlines()[-1])
         errors = ab.ab(rep, plan_path=a.plan, hooks=[checks.ObjectChecks()])
         matrix.run_matrix(rep)
+        other_bases(rep)
         review.maintainers(rep)
         review.kernel_doc(rep)
         review.kernel_rst(rep)
