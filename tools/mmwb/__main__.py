@@ -23,7 +23,7 @@ if _BASE_NAME:
     os.environ['MMWB_BASE'] = _BASE_NAME
 
 from .common import (BASE, StepError, EXIT_UNEXPECTED, die,  # noqa: E402
-                     log)
+                     lock_build, log)
 from . import ab, base, deps, series  # noqa: E402
 
 
@@ -278,6 +278,8 @@ def main(argv=None):
     s.set_defaults(fn=cmd_boot)
     a = ap.parse_args(argv)
     try:
+        if a.cmd != 'deps':
+            lock_build(a.cmd)
         a.fn(a)
     except StepError as e:
         die(e)

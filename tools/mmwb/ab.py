@@ -3,6 +3,7 @@
 
 import concurrent.futures
 import os
+import signal
 
 from .common import (BASE, BUILD, StepError, EXIT_GUEST, EXIT_HANG,
                      EXIT_SERIES, git, log)
@@ -143,6 +144,13 @@ def guest_verdict(label, r, plan=None, role=None):
         kind, ex = splats[0]
         return StepError('vm', r.console, f'{label}: {kind} in the console '
                          f'({len(splats)} report(s)); first:\n{ex}',
+                         EXIT_GUEST)
+    if not r.done and r.qemu_rc < 0:
+        sig = signal.Signals(-r.qemu_rc).name \
+            if -r.qemu_rc in signal.valid_signals() else -r.qemu_rc
+        return StepError('vm', r.console, f'{label}: QEMU was killed '
+                         f'({sig}) after {r.wall:.0f} s, before the plan '
+                         'finished; the next run boots a new one',
                          EXIT_GUEST)
     if not r.done:
         tail = open(r.console, errors='replace').read().splitlines()[-15:]

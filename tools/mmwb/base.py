@@ -102,9 +102,12 @@ def ensure(tree=TREE, tarball=None):
     p = subprocess.run(['tar', '-xf', tarball, '--strip-components=1',
                         '-C', tmp], capture_output=True, text=True)
     if p.returncode != 0:
+        free = shutil.disk_usage(tmp).free >> 20
         shutil.rmtree(tmp, ignore_errors=True)
-        raise StepError('base', tarball, f'cannot unpack: {p.stderr.strip()}',
-                        EXIT_BASE)
+        full = (f'; the disk is full ({free} MiB left on the file system '
+                f'of {tmp}, removed again)' if free < 64 else '')
+        raise StepError('base', tarball, f'cannot unpack: {p.stderr.strip()}'
+                        f'{full}', EXIT_BASE)
     if not os.path.isfile(os.path.join(tmp, 'Makefile')):
         shutil.rmtree(tmp, ignore_errors=True)
         raise StepError('base', tarball, 'no kernel Makefile inside', EXIT_BASE)

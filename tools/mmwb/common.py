@@ -29,6 +29,7 @@ EXIT_SERIES = 5         # a patch does not apply / export out of sync
 EXIT_BUILD = 6          # kernel or selftest build failed
 EXIT_GUEST = 7          # guest panicked, oopsed or warned
 EXIT_HANG = 8           # guest hung past the global timeout
+EXIT_BUSY = 9           # another mmwb works in the same build folder
 
 _T0 = time.monotonic()
 
@@ -94,3 +95,35 @@ def git(tree, *args, check=True, step='git'):
 def die(err):
     print(str(err), file=sys.stderr, flush=True)
     sys.exit(err.code)
+
+
+LOCK = os.path.join(BUILD, '.mmwb.lock')
+_LOCK_ENV = 'MMWB_LOCK_HELD'
+_lock_fd = None
+
+
+def lock_build(what):
+    """One mmwb at a time per build folder: a second one beside it would
+    check out, build and boot in the same trees.  The lock is an flock()
+    on build/.mmwb.lock, so it goes away with its holder however that
+    ends (a kill -9 included): nothing to clean up by hand.  Commands
+    that the holder runs itself (scripts/test runs mmwb) see its path in
+    MMWB_LOCK_HELD and do not take it again."""
+    global _lock_fd
+    import fcntl
+    if os.environ.get(_LOCK_ENV) == LOCK:
+        return
+    os.makedirs(BUILD, exist_ok=True)
+    fd = os.open(LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.pread(fd, 512, 0).decode(errors='replace').strip()
+        os.close(fd)
+        raise StepError('lock', LOCK, f'another mmwb is working in {BUILD} '
+                        f'({holder or "pid unknown"}): wait for it to end, '
+                        'or stop it; nothing was changed', EXIT_BUSY)
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f'pid {os.getpid()}: mmwb {what}\n'.encode(), 0)
+    _lock_fd = fd
+    os.environ[_LOCK_ENV] = LOCK

@@ -3,6 +3,7 @@
 the A/B run, all as rows of one report."""
 
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -132,6 +133,111 @@ diff --git a/hello.c b/hello.c
 """
 
 
+GOOD_PATCH = BROKEN_PATCH.replace('-int x;\n+int y;', '-int b;\n+int y;') \
+    .replace('change a line that is not there', 'change a line')
+
+
+def fault_tests(rep):
+    """The workbench under faults (no kernel build): a second mmwb beside
+    the first, an apply interrupted half-way, a git am of the user's, a
+    full disk under the build folder.  Each gives a clear error and exit
+    code, leaves the tree and its uncommitted work as they were, and the
+    next run needs no clean-up by hand."""
+    from . import common
+    if common._lock_fd is None:
+        common.lock_build('test')
+    tmp = tempfile.mkdtemp(prefix='mmwb-faults-')
+    tree = os.path.join(tmp, 'tree')
+    _tiny_tree(tree)
+    pdir = os.path.join(tmp, 'patches')
+    os.makedirs(pdir)
+    for name, text in (('0001-good.patch', GOOD_PATCH),
+                       ('0001-broken.patch', BROKEN_PATCH)):
+        with open(os.path.join(pdir, name), 'w') as f:
+            f.write(text)
+    good = os.path.join(tmp, 'series')
+    with open(good, 'w') as f:
+        f.write('0001-good.patch\n')
+    apply_args = ['--tree', tree, 'apply', '--series', good, '--patches',
+                  pdir]
+
+    # Beside this one (which holds the lock of build/), any command that
+    # works there is refused, before it touches anything.
+    expect_exit(rep, 'a second mmwb beside the first is refused', 9,
+                'another mmwb is working in', apply_args,
+                env={'MMWB_LOCK_HELD': ''})
+    head = subprocess.run(['git', '-C', tree, 'branch', '--show-current'],
+                          capture_output=True, text=True).stdout.strip()
+    rep.add('series', 'workbench', 'the refused mmwb changed nothing',
+            'pass' if head == 'base' else 'fail', 0, head == 'base', head)
+
+    def am_in_progress(ours):
+        # What a kill in the middle of the series leaves: a git am that
+        # stopped, and (when it was ours) mmwb's marker.
+        subprocess.run(['git', '-C', tree, 'am', '-q',
+                        os.path.join(pdir, '0001-broken.patch')],
+                       capture_output=True)
+        if ours:
+            with open(os.path.join(tree, '.git', 'mmwb-am'), 'w') as f:
+                f.write('12345\n')
+
+    am_in_progress(ours=False)
+    expect_exit(rep, "a git am of the user's in the tree is refused, not "
+                'aborted', 4, 'that mmwb did not start', apply_args)
+    kept = os.path.isdir(os.path.join(tree, '.git', 'rebase-apply'))
+    rep.add('series', 'workbench', "the user's git am is left as it was",
+            'pass' if kept else 'fail', 0, kept)
+    subprocess.run(['git', '-C', tree, 'am', '--abort'], capture_output=True)
+    am_in_progress(ours=True)
+    expect_exit(rep, 'an interrupted apply is recovered by the next one', 0,
+                'an interrupted apply was left', apply_args)
+    log_ = subprocess.run(['git', '-C', tree, 'log', '--format=%s', '-1'],
+                          capture_output=True, text=True).stdout.strip()
+    ok = log_ == 'hello: change a line'
+    rep.add('series', 'workbench', 'the recovered apply applied the series',
+            'pass' if ok else 'fail', 0, ok, '' if ok else log_)
+    disk_full(rep, tmp)
+    subprocess.run(['rm', '-rf', tmp])
+
+
+def disk_full(rep, tmp):
+    """Unpacking the base onto a file system with no room left."""
+    case = 'a full disk under build/ names the step and leaves nothing'
+    if os.geteuid() != 0:
+        rep.add('series', 'workbench', case, 'skip', 0, True,
+                'needs root to mount a small tmpfs')
+        return
+    small = os.path.join(tmp, 'small')
+    os.makedirs(small)
+    p = subprocess.run(['mount', '-t', 'tmpfs', '-o', 'size=1m', 'mmwb-full',
+                        small], capture_output=True, text=True)
+    if p.returncode:
+        rep.add('series', 'workbench', case, 'skip', 0, True,
+                f'cannot mount a tmpfs: {p.stderr.strip()}')
+        return
+    try:
+        src = os.path.join(tmp, 'src', 'linux')
+        os.makedirs(src)
+        with open(os.path.join(src, 'Makefile'), 'w') as f:
+            f.write('# not a kernel\n')
+        with open(os.path.join(src, 'data'), 'wb') as f:
+            f.write(os.urandom(3 << 20))
+        tarball = os.path.join(tmp, 'big.tar')
+        subprocess.run(['tar', '-cf', tarball, '-C', os.path.dirname(src),
+                        'linux'], check=True)
+        tree = os.path.join(small, 'linux')
+        expect_exit(rep, case, 4, 'the disk is full',
+                    ['--tree', tree, 'base'],
+                    env={'MMWB_TARBALL': tarball,
+                         'MMWB_BUILD': os.path.join(small, 'build')})
+        left = sorted(x for x in os.listdir(small) if x != 'build')
+        rep.add('series', 'workbench', 'after a full disk the next run '
+                'starts from nothing left behind', 'pass' if not left else
+                'fail', 0, not left, f'left: {left}' if left else '')
+    finally:
+        subprocess.run(['umount', small], capture_output=True)
+
+
 def host_failure_tests(rep):
     """Failure modes that need no kernel build."""
     tmp = tempfile.mkdtemp(prefix='mmwb-selftest-')
@@ -206,8 +312,57 @@ GUEST_FAILURES = [
 ]
 
 
+def qemu_killed(rep, kernel, tmp):
+    """QEMU killed in the middle of a run: the run says so (exit code 7)
+    and the next boot in the same folder works."""
+    case = 'QEMU killed mid-run is named, and the next boot works'
+    workdir = os.path.join(tmp, 'killed')
+    init = os.path.join(tmp, 'init-sleep')
+    with open(init, 'w') as f:
+        f.write('#!/bin/sh\nwhile :; do sleep 1; done\n')
+    e = dict(os.environ, PYTHONPATH=os.path.dirname(HERE))
+    t0 = time.monotonic()
+    p = subprocess.Popen([sys.executable, '-m', 'mmwb', 'boot', '--kernel',
+                          kernel, '--init', init, '--timeout', '600',
+                          '--workdir', workdir], env=e, text=True,
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    console = os.path.join(workdir, 'console.log')
+    qpid = None
+    while time.monotonic() - t0 < 300 and p.poll() is None:
+        time.sleep(2)
+        try:
+            booted = 'Run /init' in open(console, errors='replace').read()
+        except OSError:
+            booted = False
+        q = subprocess.run(['pgrep', '-f', f'{workdir}/'],
+                           capture_output=True, text=True).stdout.split()
+        q = [x for x in q if int(x) != p.pid]
+        if booted and q:
+            qpid = int(q[0])
+            break
+    if qpid:
+        os.kill(qpid, signal.SIGKILL)
+    else:
+        p.kill()
+    out = p.communicate(timeout=300)[0]
+    ok = qpid and p.returncode == 7 and 'QEMU was killed (SIGKILL)' in out
+    detail = '' if ok else (f'exit {p.returncode}; output: ' +
+                            ' | '.join(out.strip().splitlines()[-4:]))
+    rep.add('series', 'workbench', case, 'pass' if ok else 'fail',
+            time.monotonic() - t0, bool(ok), detail)
+    log(f'workbench: {case}: {"ok" if ok else "FAILED " + detail}')
+    # The next run in the same folder: a clean panic, nothing stale.
+    init2 = os.path.join(tmp, 'init-exit')
+    with open(init2, 'w') as f:
+        f.write(GUEST_FAILURES[0][1])
+    expect_exit(rep, 'a boot after a killed QEMU runs as usual', 7,
+                'Kernel panic', ['boot', '--kernel', kernel, '--init', init2,
+                                 '--timeout', '120', '--workdir', workdir])
+
+
 def guest_failure_tests(rep, kernel):
-    """A guest that panics and one that hangs, on the series kernel."""
+    """A guest that panics and one that hangs, on the series kernel; and
+    one whose QEMU is killed."""
     tmp = tempfile.mkdtemp(prefix='mmwb-guest-', dir=BUILD)
     for i, (case, script, timeout, code, needle) in \
             enumerate(GUEST_FAILURES):
@@ -218,6 +373,7 @@ def guest_failure_tests(rep, kernel):
                     ['boot', '--kernel', kernel, '--init', init,
                      '--timeout', str(timeout), '--workdir',
                      os.path.join(tmp, f'guest{i}')])
+    qemu_killed(rep, kernel, tmp)
     subprocess.run(['rm', '-rf', tmp])
 
 
@@ -230,6 +386,7 @@ def main(a):
     checks.shellcheck(rep)
     checks.docs(rep)
     host_failure_tests(rep)
+    fault_tests(rep)
     errors = []
     try:
         base.ensure()

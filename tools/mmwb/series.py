@@ -9,7 +9,8 @@ import shutil
 import subprocess
 import tempfile
 
-from .common import BASE, ROOT, StepError, EXIT_SERIES, git, log, run
+from .common import (BASE, ROOT, StepError, EXIT_BASE, EXIT_SERIES, git, log,
+                     run)
 from . import base
 
 SERIES = BASE.series
@@ -66,11 +67,40 @@ def _failing_hunk(tree, patch):
     return '\n'.join('    ' + x for x in keep[:40])
 
 
+def _am_marker(tree):
+    gitdir = git(tree, 'rev-parse', '--absolute-git-dir', step='series')
+    return os.path.join(gitdir, 'mmwb-am')
+
+
+def _recover_am(tree):
+    """A git am left in progress: if an apply of ours was interrupted (a
+    kill, a reboot) in the middle of the series, abort it, which puts
+    the branch back where it was; a git am we did not start is the
+    user's, and we refuse to touch it."""
+    gitdir = git(tree, 'rev-parse', '--absolute-git-dir', step='series')
+    if not os.path.isdir(os.path.join(gitdir, 'rebase-apply')):
+        if os.path.exists(_am_marker(tree)):
+            os.unlink(_am_marker(tree))
+        return
+    if not os.path.exists(_am_marker(tree)):
+        raise StepError('series', tree, 'a git am is in progress there '
+                        '(.git/rebase-apply) that mmwb did not start: '
+                        "finish it or run 'git am --abort'; nothing was "
+                        'changed', EXIT_BASE)
+    log(f'series: an interrupted apply was left in {tree}: git am --abort')
+    run(['git', '-C', tree, 'am', '--abort'], capture=True, step='series')
+    os.unlink(_am_marker(tree))
+
+
 def apply(tree=base.TREE, series=SERIES, patches=PATCHES,
           branch=APPLY_BRANCH, onto=base.BASE_TAG):
     """Check out a fresh branch at the base and git am the series."""
+    _recover_am(tree)
     base.require_clean(tree)
     files = read_series(series, patches)
+    marker = _am_marker(tree)
+    with open(marker, 'w') as f:
+        f.write(f'{os.getpid()}\n')
     git(tree, 'checkout', '-q', '-B', branch, onto, step='series')
     for path in files:
         p = run(['git', '-C', tree, 'am', '-q', '--keep-cr',
@@ -83,9 +113,11 @@ def apply(tree=base.TREE, series=SERIES, patches=PATCHES,
             # Keep git am's verdict, drop its advice: the am is aborted.
             why = '\n'.join(x for x in p.stdout.splitlines()
                             if x.startswith(('error:', 'Patch failed')))
+            os.unlink(marker)
             raise StepError('series', path, 'does not apply onto '
                             f'{onto} (git am aborted, tree unchanged):\n'
                             f'{why}\nfailing hunk:\n{hunk}', EXIT_SERIES)
+    os.unlink(marker)
     log(f'series: applied {len(files)} patch(es) on {branch}')
     return files
 

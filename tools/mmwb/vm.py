@@ -43,6 +43,7 @@ class Run:
     testlog: str            # path of the test port log
     wall: float = 0.0
     hung: bool = False
+    qemu_rc: int = 0        # QEMU's exit status (negative: a signal)
     boot_secs: float = None  # guest uptime when init started
     done: bool = False
     splats: list = field(default_factory=list)
@@ -208,6 +209,7 @@ def boot(kernel, initrd, workdir, timeout, extra_cmdline=(), drives=None,
             log(f'vm: {label}: {cur}')
             last = cur
     r.wall = time.monotonic() - t0
+    r.qemu_rc = p.returncode
     text = open(r.testlog, errors='replace').read()
     r.outputs, r.boot_secs, r.done = parse_testlog(text)
     r.splats = scan_console(open(r.console, errors='replace').read())
