@@ -276,15 +276,17 @@ class PlanTest(unittest.TestCase):
 
     def test_real_plans_parse(self):
         """The plan of every base record parses and expects the
-        fault-around bug on the base kernel only."""
+        fault-around bug on the base kernel."""
         from mmwb import bases
         for b in bases.all_bases():
             p = plan.parse(b.plan, results.FORMATS)
             self.assertTrue(p.test('cow'), b.plan)
             self.assertTrue([e for e in p.expects if e.kernel == 'base'
                              and e.test == 'faultaround'], b.plan)
+            # The series may not be expected worse than its base (6.12.117
+            # does not build khugepaged.c; the backports leave it so).
             self.assertEqual(p.expectation('series', 'khugepaged', 'x'),
-                             (None, None))
+                             p.expectation('base', 'khugepaged', 'x'))
 
     def test_errors_name_the_line(self):
         bad = ['test a 10 nosuchformat a\n', 'test a 0 ktap a\n',
