@@ -22,8 +22,8 @@ _BASE_NAME = _base_arg(sys.argv[1:])
 if _BASE_NAME:
     os.environ['MMWB_BASE'] = _BASE_NAME
 
-from .common import (BASE, StepError, EXIT_UNEXPECTED, die,  # noqa: E402
-                     lock_build, log)
+from .common import (BASE, ROOT, StepError, EXIT_UNEXPECTED,  # noqa: E402
+                     die, lock_build, log)
 from . import ab, base, deps, series  # noqa: E402
 
 
@@ -165,6 +165,29 @@ def finish(rep, errors, extra_code=0, outdir=None, kernel='series'):
     sys.exit(extra_code)
 
 
+def cmd_soak(a):
+    """stress-ng in the guest on the base and the series kernels of the
+    last 'scripts/run', side by side (selftests/soak.plan): no oops, no
+    splat, no --verify error on either; bogo ops per stressor, series
+    over base, in build/report/soak/metrics.tsv."""
+    from . import guesttools, report
+    rep = report.Report()
+    for k in ('base', 'series'):
+        img = os.path.join(ab.OUT, k, 'bzImage')
+        if not os.path.isfile(img):
+            raise StepError('soak', img, "no kernel: run 'scripts/run' "
+                            'first', 2)
+    plan = ab.load_plan(a.plan, a.tree)
+    guesttools.build()
+    t0 = time.monotonic()
+    errors = ab.side_by_side(plan, [('base', None), ('series', None)], rep)
+    for m in plan.metrics:
+        rep.ratio(m.name)
+    rep.metric('soak_seconds', 'series', round(time.monotonic() - t0, 1),
+               's')
+    finish(rep, errors, outdir=os.path.join(report.REPORT, 'soak'))
+
+
 def cmd_debug(a):
     from . import debug
     debug.main(a)
@@ -231,6 +254,11 @@ def main(argv=None):
                        "workbench's own tests")
     s.add_argument('--plan', default=ab.DEFAULT_PLAN)
     s.set_defaults(fn=cmd_test)
+    s = sub.add_parser('soak', help='stress-ng on the base and series '
+                       'kernels of the last run, side by side')
+    s.add_argument('--plan', default=os.path.join(ROOT, 'selftests',
+                                                  'soak.plan'))
+    s.set_defaults(fn=cmd_soak)
     s = sub.add_parser('debug', help='the plan on the series built with '
                        'DEBUG_VM, PROVE_LOCKING and KASAN')
     s.add_argument('--plan', default=ab.DEFAULT_PLAN)

@@ -3,6 +3,7 @@
 
 import concurrent.futures
 import os
+import shutil
 import signal
 
 from .common import (BASE, BUILD, StepError, EXIT_GUEST, EXIT_HANG,
@@ -47,6 +48,9 @@ def bindirs(label, tree=base.TREE):
     in_base = planmod.mm_selftests(tree, base.BASE_TAG)
 
     def where(binary):
+        if binary.startswith(planmod.HOST):
+            return os.path.dirname(shutil.which(
+                binary.removeprefix(planmod.HOST)) or '/nonexistent/x')
         if binary.startswith(guesttools.PREFIX):
             return guesttools.OUT
         if binary.startswith('series:'):

@@ -8,7 +8,7 @@ import shutil
 import subprocess
 
 from .common import StepError, EXIT_BUILD, EXIT_DEPS
-from . import guesttools
+from . import guesttools, plan as planmod
 
 BUSYBOX = '/bin/busybox'
 # Libraries glibc loads with dlopen(), which ldd cannot see:
@@ -161,7 +161,7 @@ def build(dest, plan, bindir, init_override=None, tests=None, tree=None,
     libs = set()
     for t in plan.tests:
         name = t.binary.removeprefix('series:').removeprefix(
-            guesttools.PREFIX)
+            guesttools.PREFIX).removeprefix(planmod.HOST)
         src = os.path.join(bindir(t.binary), name)
         if os.path.isfile(src) and os.access(src, os.X_OK):
             dst = os.path.join(root, 'tests', t.binary.replace(':', '-'))

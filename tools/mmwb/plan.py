@@ -11,6 +11,8 @@
     retry  <test> <extra runs, 1-3> <reason...>
     skip   <test> <reason...>
     data   <guest directory> <directory of the base kernel tree>
+    inherit <plan> [setup]   (first line: take another plan's lines)
+    drop   <test> <reason...>   (a test inherited, not run here)
 
 'data' copies a directory of the base tree (the same files for both
 kernels: real data nobody here wrote) into the guest's initramfs.  A
@@ -27,6 +29,14 @@ option the series adds, measuring base and series alike).  A metric is
 the median of every match of the regex in the test's output, per
 kernel; metrics.tsv also gets <name>_ratio, series over base.
 
+A binary written 'host:<name>' is a program of the host (stress-ng),
+installed by the deps stage and copied into the guest with its
+libraries.  'inherit' makes a plan from another one instead of a copy
+of it: with 'setup' only its boot, timeout, setup and data lines (a
+plan of other tests on the same guest), without it every line, and
+'drop' then removes a test with everything that names it (a debug plan
+without the benchmarks).  The path is relative to the repository.
+
 Words are split as by the shell: quote a case glob that holds spaces.
 
 Formats are the output parsers in results.py.  Unless an 'expect' line
@@ -36,12 +46,14 @@ says otherwise, a case is expected to pass or to skip.
 import fnmatch
 import re
 import shlex
+import shutil
 import subprocess
 from dataclasses import dataclass, field
 
 from .common import StepError, EXIT_USAGE
 
 KERNELS = ('base', 'series')
+HOST = 'host:'      # a program of the host, copied into the guest
 RESULTS = ('pass', 'fail', 'skip', 'xfail', 'error')
 
 
@@ -147,13 +159,33 @@ def parse(path, formats, known_binaries=None):
     except OSError as e:
         raise StepError('plan', path, f'cannot read: {e}', EXIT_USAGE)
     plan = Plan(path=path)
+    first = True
     for n, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
         if not line or line.startswith('#'):
             continue
         kw, _, rest = line.partition(' ')
         rest = rest.strip()
-        if kw == 'boot':
+        if kw == 'inherit':
+            w = rest.split()
+            if not first or len(w) not in (1, 2) or \
+                    w[1:] not in ([], ['setup']):
+                err(n, 'inherit needs <plan> [setup], as the first line')
+            _inherit(plan, _parse_other(w[0], formats, known_binaries,
+                                        err, n), w[1:] == ['setup'])
+            first = False
+            continue
+        first = False
+        if kw == 'drop':
+            w = rest.split(None, 1)
+            if len(w) < 2:
+                err(n, 'drop needs <test> <reason>: a test left out says '
+                    'why')
+            if not plan.test(w[0]):
+                err(n, f'drop names test {w[0]!r}, which the plan does '
+                    'not inherit')
+            _drop(plan, w[0])
+        elif kw == 'boot':
             plan.boot += shlex.split(rest)
         elif kw == 'timeout':
             if not rest.isdigit() or int(rest) <= 0:
@@ -176,7 +208,13 @@ def parse(path, formats, known_binaries=None):
             if fmt not in formats:
                 err(n, f'unknown format {fmt!r} (known: '
                     f'{", ".join(sorted(formats))})')
+            if binary.startswith(HOST) and \
+                    not shutil.which(binary.removeprefix(HOST)) and \
+                    known_binaries is not None:
+                err(n, f'{binary}: no such program on the host (the deps '
+                    'stage installs it)')
             if known_binaries is not None and \
+                    not binary.startswith(HOST) and \
                     binary.removeprefix('series:') not in known_binaries \
                     and binary not in known_binaries:
                 err(n, f'no test {binary!r} in the mm kselftests')
@@ -259,6 +297,38 @@ def parse(path, formats, known_binaries=None):
             err(m.line, f'metric names test {m.test!r}, which the plan '
                 'does not run')
     return plan
+
+
+def _parse_other(rel, formats, known, err, n):
+    from .common import ROOT
+    import os
+    path = os.path.join(ROOT, rel)
+    if not os.path.isfile(path):
+        err(n, f'inherit: no plan {rel}')
+    return parse(path, formats, known)
+
+
+def _inherit(plan, other, setup_only):
+    plan.boot += other.boot
+    plan.setup += other.setup
+    plan.data += other.data
+    if setup_only:
+        return
+    plan.timeout = other.timeout
+    plan.tests += other.tests
+    plan.expects += other.expects
+    plan.metrics += other.metrics
+    plan.only.update(other.only)
+    plan.retry.update(other.retry)
+    plan.skip.update(other.skip)
+
+
+def _drop(plan, name):
+    plan.tests = [t for t in plan.tests if t.name != name]
+    plan.expects = [e for e in plan.expects if e.test != name]
+    plan.metrics = [m for m in plan.metrics if m.test != name]
+    for d in (plan.only, plan.retry, plan.skip):
+        d.pop(name, None)
 
 
 def _names_in_makefile(text):

@@ -122,6 +122,34 @@ def parse_exit(text):
     return []
 
 
+_STRESS_ROW = re.compile(r'^stress-ng: metrc: \[\d+\] (\w[\w-]*)\s+(\d+)\s')
+_STRESS_FAIL = re.compile(r'^stress-ng: fail:\s+\[\d+\] (?:(\w[\w-]*): )?(.*)$')
+
+
+def parse_stressng(text):
+    """stress-ng with --metrics-brief: a case per stressor of the metrics
+    table, failed by any 'fail:' line naming it (a --verify error, a
+    stressor that died); a 'fail:' line that names no stressor of the
+    table is a case of its own."""
+    rows, fails = [], {}
+    for line in text.splitlines():
+        line = line.strip()
+        m = _STRESS_ROW.match(line)
+        if m and m.group(1) != 'stressor':
+            rows.append(m.group(1))
+            continue
+        m = _STRESS_FAIL.match(line)
+        if m:
+            fails.setdefault(m.group(1) or 'stress-ng', []).append(
+                m.group(2))
+    cases = [Case(r, 'fail' if r in fails else 'pass',
+                  '; '.join(fails.get(r, []))[:200] or 'bogo ops counted')
+             for r in rows]
+    cases += [Case(k, 'fail', '; '.join(v)[:200]) for k, v in fails.items()
+              if k not in rows]
+    return _dedup(cases)
+
+
 _METRIC = re.compile(r'^#\s*METRIC\s+(\w+)\s+(-?[0-9.]+)\s+(\S+)\s*$')
 
 
@@ -153,6 +181,7 @@ FORMATS = {
     'uffd': parse_uffd,
     'dots': parse_dots,
     'exit': parse_exit,
+    'stressng': parse_stressng,
 }
 
 KSFT_SKIP = 4

@@ -329,6 +329,77 @@ class PlanTest(unittest.TestCase):
         self.assertEqual(p.expectation('series', 'a', 'bad')[0], 'fail')
 
 
+class StressNgTest(unittest.TestCase):
+    def test_recorded(self):
+        """stress-ng 0.15 as Debian ships it, --metrics-brief --verify."""
+        text = open(os.path.join(DATA, 'stress-ng-host.txt')).read()
+        cases = results.parse_stressng(text)
+        self.assertEqual([(c.name, c.result) for c in cases],
+                         [('vm', 'pass'), ('madvise', 'pass')])
+
+    def test_verify_error_fails_its_stressor(self):
+        text = ('stress-ng: metrc: [7] vm   120  1.0  0.1  0.1  1.0  1.0\n'
+                'stress-ng: metrc: [7] mmap  3  1.0  0.1  0.1  1.0  1.0\n'
+                'stress-ng: fail:  [8] vm: detected memory error, offset 12\n'
+                'stress-ng: fail:  [7] stress-ng: 1 stressor failed\n')
+        cases = {c.name: c for c in results.parse_stressng(text)}
+        self.assertEqual(cases['vm'].result, 'fail')
+        self.assertIn('memory error', cases['vm'].detail)
+        self.assertEqual(cases['mmap'].result, 'pass')
+        self.assertEqual(cases['stress-ng'].result, 'fail')
+
+
+class InheritTest(unittest.TestCase):
+    def test_setup_only_and_drop(self):
+        """A plan made from the main plan: its guest set-up only, or all
+        of it less what it drops (the test and every line naming it)."""
+        from mmwb.common import ROOT
+        main = plan.parse(os.path.join(ROOT, 'selftests', 'mm.plan'),
+                          results.FORMATS)
+        with tempfile.NamedTemporaryFile('w', suffix='.plan',
+                                         delete=False) as f:
+            f.write('inherit selftests/mm.plan setup\n'
+                    'test s 10 exit host:sh -c true\n')
+        try:
+            p = plan.parse(f.name, results.FORMATS)
+        finally:
+            os.unlink(f.name)
+        self.assertEqual((p.boot, p.setup, [t.name for t in p.tests]),
+                         (main.boot, main.setup, ['s']))
+        self.assertEqual(p.timeout, 0)
+        with tempfile.NamedTemporaryFile('w', suffix='.plan',
+                                         delete=False) as f:
+            f.write('inherit selftests/mm.plan\n'
+                    'drop faultaround no verdict needed here\n')
+        try:
+            p = plan.parse(f.name, results.FORMATS)
+        finally:
+            os.unlink(f.name)
+        self.assertEqual(len(p.tests), len(main.tests) - 1)
+        self.assertFalse(p.test('faultaround'))
+        self.assertFalse([e for e in p.expects if e.test == 'faultaround'])
+
+    def test_errors(self):
+        for text, needle in (
+                ('setup true\ninherit selftests/mm.plan\n',
+                 'first line'),
+                ('inherit selftests/no.plan\n', 'no plan'),
+                ('inherit selftests/mm.plan setup\ndrop cow why\n',
+                 'does not inherit'),
+                ('test a 10 exit host:no-such-program-here\n',
+                 'no such program on the host')):
+            known = set() if 'host:' in text else None
+            with tempfile.NamedTemporaryFile('w', suffix='.plan',
+                                             delete=False) as f:
+                f.write(text)
+            try:
+                with self.assertRaises(StepError) as e:
+                    plan.parse(f.name, results.FORMATS, known_binaries=known)
+                self.assertIn(needle, e.exception.msg)
+            finally:
+                os.unlink(f.name)
+
+
 class ConsoleTest(unittest.TestCase):
     def test_recorded_panic(self):
         found = vm.scan_console(data('console-panic.log'))
