@@ -350,54 +350,36 @@ class StressNgTest(unittest.TestCase):
 
 
 class InheritTest(unittest.TestCase):
+    parse = PlanTest.parse
+
     def test_setup_only_and_drop(self):
         """A plan made from the main plan: its guest set-up only, or all
         of it less what it drops (the test and every line naming it)."""
         from mmwb.common import ROOT
         main = plan.parse(os.path.join(ROOT, 'selftests', 'mm.plan'),
                           results.FORMATS)
-        with tempfile.NamedTemporaryFile('w', suffix='.plan',
-                                         delete=False) as f:
-            f.write('inherit selftests/mm.plan setup\n'
-                    'test s 10 exit host:sh -c true\n')
-        try:
-            p = plan.parse(f.name, results.FORMATS)
-        finally:
-            os.unlink(f.name)
+        p = self.parse('inherit selftests/mm.plan setup\n'
+                       'test s 10 exit host:sh -c true\n')
         self.assertEqual((p.boot, p.setup, [t.name for t in p.tests]),
                          (main.boot, main.setup, ['s']))
         self.assertEqual(p.timeout, 0)
-        with tempfile.NamedTemporaryFile('w', suffix='.plan',
-                                         delete=False) as f:
-            f.write('inherit selftests/mm.plan\n'
-                    'drop faultaround no verdict needed here\n')
-        try:
-            p = plan.parse(f.name, results.FORMATS)
-        finally:
-            os.unlink(f.name)
+        p = self.parse('inherit selftests/mm.plan\n'
+                       'drop faultaround no verdict needed here\n')
         self.assertEqual(len(p.tests), len(main.tests) - 1)
         self.assertFalse(p.test('faultaround'))
         self.assertFalse([e for e in p.expects if e.test == 'faultaround'])
 
     def test_errors(self):
         for text, needle in (
-                ('setup true\ninherit selftests/mm.plan\n',
-                 'first line'),
+                ('setup true\ninherit selftests/mm.plan\n', 'first line'),
                 ('inherit selftests/no.plan\n', 'no plan'),
                 ('inherit selftests/mm.plan setup\ndrop cow why\n',
                  'does not inherit'),
                 ('test a 10 exit host:no-such-program-here\n',
                  'no such program on the host')):
-            known = set() if 'host:' in text else None
-            with tempfile.NamedTemporaryFile('w', suffix='.plan',
-                                             delete=False) as f:
-                f.write(text)
-            try:
-                with self.assertRaises(StepError) as e:
-                    plan.parse(f.name, results.FORMATS, known_binaries=known)
-                self.assertIn(needle, e.exception.msg)
-            finally:
-                os.unlink(f.name)
+            with self.assertRaises(StepError) as e:
+                self.parse(text, set() if 'host:' in text else None)
+            self.assertIn(needle, e.exception.msg)
 
 
 class ConsoleTest(unittest.TestCase):
