@@ -261,7 +261,9 @@ def main(argv=None):
     s.set_defaults(fn=cmd_soak)
     s = sub.add_parser('debug', help='the plan on the series built with '
                        'DEBUG_VM, PROVE_LOCKING and KASAN')
-    s.add_argument('--plan', default=ab.DEFAULT_PLAN)
+    s.add_argument('--plan', default=os.path.join(
+        ROOT, 'selftests', 'debug.plan') if BASE.default else
+        ab.DEFAULT_PLAN)
     s.set_defaults(fn=cmd_debug)
     s = sub.add_parser('try', help='boot a kernel of your own with a plan '
                        '(series test binaries)')

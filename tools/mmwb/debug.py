@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
 """The debug kernel run: the series built with DEBUG_VM, PROVE_LOCKING
 and KASAN (kconfig/debug.config on top of kconfig/mm.config) in its own
-O= directory, booted with the whole plan as the series kernel.  Any
+O= directory, booted with selftests/debug.plan (the main plan less its
+benchmarks) as the series kernel.  Any
 lockdep, KASAN or VM_BUG_ON report in the console fails it.  Rows are
 kernel 'debug'; the report goes to build/report/debug/."""
 
