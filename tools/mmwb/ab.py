@@ -61,20 +61,24 @@ def bindirs(label, tree=base.TREE):
     return where
 
 
-def run_plan(label, plan, rep, img=None, role=None, mem=None):
+def run_plan(label, plan, rep, img=None, role=None, mem=None, alone=False):
     """Boot one kernel with the plan; rows go to rep.  Returns vm.Run.
     role: the plan's kernel whose tests and expectations apply (the
-    debug kernel is the series built another way); default label."""
+    debug kernel is the series built another way); default label.
+    alone: the plan's 'alone' tests, in a guest of their own (its files
+    in vm-alone/)."""
     role = role or label
     d = os.path.join(OUT, label)
     img = img or os.path.join(d, 'bzImage')
-    ir = os.path.join(d, 'initramfs.cpio')
-    tests, skipped = plan.tests_for(role)
+    sfx = '-alone' if alone else ''
+    ir = os.path.join(d, f'initramfs{sfx}.cpio')
+    vmdir = os.path.join(d, 'vm' + sfx)
+    tests, skipped = plan.tests_for(role, alone=alone)
     present = initramfs.build(ir, plan, bindirs(label), tests=tests,
                               tree=base.TREE, rev=base.BASE_TAG)
-    log(f'vm: {label}: booting ({len(tests)} tests, global timeout '
-        f'{plan.total_timeout()} s)')
-    r = vm.boot(img, ir, os.path.join(d, 'vm'), plan.total_timeout(),
+    log(f'vm: {label}: booting ({len(tests)} tests{" alone" if alone else ""}'
+        f', global timeout {plan.total_timeout(alone=alone)} s)')
+    r = vm.boot(img, ir, vmdir, plan.total_timeout(alone=alone),
                 plan.boot, label=label, mem=mem or vm.MEM)
     for name, why in skipped.items():
         rep.add(label, name, name, 'skip', 0, True, why)
@@ -86,7 +90,7 @@ def run_plan(label, plan, rep, img=None, role=None, mem=None):
             cases = [results.Case(t.name, 'error', 'did not run: the guest '
                                   'stopped before it')]
         else:
-            with open(os.path.join(d, 'vm', f'{t.name}.out'), 'w') as f:
+            with open(os.path.join(vmdir, f'{t.name}.out'), 'w') as f:
                 f.write(out)
             timed_out = rc is None or rc == 137
             # Runs the plan retried (a named flake): each failed run is a
@@ -217,6 +221,15 @@ def side_by_side(plan, guests, rep, mem=None):
     for (label, _), r in zip(guests, runs):
         rep.merge(parts[label])
         e = guest_verdict(label, r, plan)
+        if e:
+            errors.append(e)
+    # Then the tests that need the host to themselves, one guest at a
+    # time.
+    for label, img in guests if plan.alone else ():
+        part = report.Report()
+        r = run_plan(label, plan, part, img=img, mem=mem, alone=True)
+        rep.merge(part)
+        e = guest_verdict(f'{label} (alone)', r, plan, role=label)
         if e:
             errors.append(e)
     return errors

@@ -10,6 +10,8 @@
     only   <base|series> <test> <reason...>
     retry  <test> <extra runs, 1-3> <reason...>
     skip   <test> <reason...>
+    alone  <test> <reason...>   (runs after the side-by-side guests,
+                                 each kernel in a guest of its own)
     data   <guest directory> <directory of the base kernel tree>
     inherit <plan> [setup]   (first line: take another plan's lines)
     drop   <test> <reason...>   (a test inherited, not run here)
@@ -98,13 +100,18 @@ class Plan:
     only: dict = field(default_factory=dict)   # test -> (kernel, reason)
     retry: dict = field(default_factory=dict)  # test -> (runs, reason)
     skip: dict = field(default_factory=dict)   # test -> reason
+    alone: dict = field(default_factory=dict)  # test -> reason
     data: list = field(default_factory=list)   # (guest dir, tree dir)
 
-    def tests_for(self, kernel):
-        """(tests that run on this kernel, {test: reason} skipped)."""
+    def tests_for(self, kernel, alone=False):
+        """(tests that run on this kernel, {test: reason} skipped), of
+        the guests side by side or (alone) of the guest of each kernel
+        that boots after them on its own."""
         run, skipped = [], {}
         for t in self.tests:
             k, why = self.only.get(t.name, (kernel, ''))
+            if (t.name in self.alone) != alone:
+                continue
             if t.name in self.skip:
                 skipped[t.name] = f'not run: {self.skip[t.name]}'
             elif k == kernel:
@@ -124,6 +131,7 @@ class Plan:
         self.tests = [t for t in self.tests if t.name in names]
         for n in names:
             self.skip.pop(n, None)
+            self.alone.pop(n, None)
         self.timeout = 0
 
     def test(self, name):
@@ -143,7 +151,10 @@ class Plan:
                 found = (e.result, e.reason)
         return found
 
-    def total_timeout(self, boot_margin=180):
+    def total_timeout(self, boot_margin=180, alone=False):
+        if alone:
+            return sum(t.timeout for t in self.tests
+                       if t.name in self.alone) + boot_margin
         if self.timeout:
             return self.timeout
         return sum(t.timeout for t in self.tests) + boot_margin
@@ -249,6 +260,12 @@ def parse(path, formats, known_binaries=None):
                 err(n, 'retry needs <test> <extra runs, 1-3> <reason>: '
                     'a known flake is named and explained')
             plan.retry[w[0]] = (int(w[1]), w[2])
+        elif kw == 'alone':
+            w = rest.split(None, 1)
+            if len(w) < 2:
+                err(n, 'alone needs <test> <reason>: why it cannot run '
+                    'with a second guest beside it')
+            plan.alone[w[0]] = w[1]
         elif kw == 'skip':
             w = rest.split(None, 1)
             if len(w) < 2:
@@ -287,7 +304,7 @@ def parse(path, formats, known_binaries=None):
             err(e.line, f'expect names test {e.test!r}, which the plan '
                 'does not run')
     for kw, names in (('only', plan.only), ('retry', plan.retry),
-                      ('skip', plan.skip)):
+                      ('skip', plan.skip), ('alone', plan.alone)):
         for name in names:
             if not plan.test(name):
                 err(n, f'{kw} names test {name!r}, which the plan does not '
@@ -321,13 +338,14 @@ def _inherit(plan, other, setup_only):
     plan.only.update(other.only)
     plan.retry.update(other.retry)
     plan.skip.update(other.skip)
+    plan.alone.update(other.alone)
 
 
 def _drop(plan, name):
     plan.tests = [t for t in plan.tests if t.name != name]
     plan.expects = [e for e in plan.expects if e.test != name]
     plan.metrics = [m for m in plan.metrics if m.test != name]
-    for d in (plan.only, plan.retry, plan.skip):
+    for d in (plan.only, plan.retry, plan.skip, plan.alone):
         d.pop(name, None)
 
 

@@ -349,6 +349,26 @@ class StressNgTest(unittest.TestCase):
         self.assertEqual(cases['stress-ng'].result, 'fail')
 
 
+class AloneTest(unittest.TestCase):
+    parse = PlanTest.parse
+
+    def test_alone_runs_after_in_its_own_guest(self):
+        p = self.parse('test a 10 exit a\ntest b 20 exit b\n'
+                       'alone b it times out with a guest beside it\n')
+        self.assertEqual([t.name for t in p.tests_for('base')[0]], ['a'])
+        self.assertEqual([t.name for t in
+                          p.tests_for('base', alone=True)[0]], ['b'])
+        self.assertEqual(p.total_timeout(alone=True), 20 + 180)
+        p.select(['b'], 'try')
+        self.assertEqual([t.name for t in p.tests_for('base')[0]], ['b'])
+
+    def test_alone_needs_a_reason_and_a_test(self):
+        for text in ('test a 10 exit a\nalone a\n',
+                     'test a 10 exit a\nalone c why\n'):
+            with self.assertRaises(StepError):
+                self.parse(text)
+
+
 class InheritTest(unittest.TestCase):
     parse = PlanTest.parse
 
