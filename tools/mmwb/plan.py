@@ -160,6 +160,13 @@ class Plan:
         return sum(t.timeout for t in self.tests) + boot_margin
 
 
+# Keywords of a test and a reason -> what the reason has to say.
+_TEST_REASON = {
+    'alone': 'why it cannot run with a second guest beside it',
+    'skip': 'a test the plan does not run says why',
+}
+
+
 def parse(path, formats, known_binaries=None):
     """Parse and validate; every error names the file and line."""
     def err(n, msg):
@@ -260,18 +267,11 @@ def parse(path, formats, known_binaries=None):
                 err(n, 'retry needs <test> <extra runs, 1-3> <reason>: '
                     'a known flake is named and explained')
             plan.retry[w[0]] = (int(w[1]), w[2])
-        elif kw == 'alone':
+        elif kw in _TEST_REASON:
             w = rest.split(None, 1)
             if len(w) < 2:
-                err(n, 'alone needs <test> <reason>: why it cannot run '
-                    'with a second guest beside it')
-            plan.alone[w[0]] = w[1]
-        elif kw == 'skip':
-            w = rest.split(None, 1)
-            if len(w) < 2:
-                err(n, 'skip needs <test> <reason>: a test the plan does '
-                    'not run says why')
-            plan.skip[w[0]] = w[1]
+                err(n, f'{kw} needs <test> <reason>: {_TEST_REASON[kw]}')
+            getattr(plan, kw)[w[0]] = w[1]
         elif kw == 'data':
             w = rest.split()
             if len(w) != 2 or not w[0].startswith('/') or \
