@@ -2,6 +2,7 @@
 """Build the mm kselftests against the kernel's own UAPI headers."""
 
 import os
+import shutil
 import time
 
 from .common import log, run
@@ -22,6 +23,10 @@ def build_mm(tree, kbuild_out, outdir, label, targets=()):
     the plan as 'not built', not hidden."""
     run(make_args(tree, kbuild_out, 'headers'), env=BUILD_ENV,
         step='headers', capture=True)
+    # From nothing, every time (ccache keeps it quick): a test that does
+    # not build now must not leave the binary of an earlier tree behind
+    # to run in its place.
+    shutil.rmtree(outdir, ignore_errors=True)
     os.makedirs(outdir, exist_ok=True)
     logf = os.path.join(outdir, 'build.log')
     t0 = time.monotonic()
