@@ -70,10 +70,16 @@ _UFFD = re.compile(r'^Testing (.+?)\.\.\. (done|failed|skipped)'
 _UFFD_STARTED = re.compile(r'^Testing (.+?)\.\.\.(.*)$')
 
 
+_KTAP_PLAN = re.compile(r'^1\.\.\d+\s*$', re.M)
+
+
 def parse_uffd(text):
     """uffd-unit-tests: 'Testing <name>... done|failed|skipped [reason]'.
     A case that started but has no result (the test died or hung in it)
-    fails with what followed its name."""
+    fails with what followed its name.  Newer uffd-unit-tests (7.3)
+    report in KTAP ('ok 1 events on anon'): then that is parsed."""
+    if _KTAP_PLAN.search(text):
+        return parse_ktap(text)
     res = {'done': 'pass', 'failed': 'fail', 'skipped': 'skip'}
     cases = []
     for line in text.splitlines():

@@ -75,6 +75,17 @@ class OtherFormatsTest(unittest.TestCase):
             0 if text.rstrip().endswith(('done', ']')) else 1))
         self.assertTrue(all(c.result in ('pass', 'skip') for c in cases))
 
+    def test_recorded_uffd_ktap(self):
+        """uffd-unit-tests of 7.3 report in KTAP: a case per line, not
+        one case for the exit status."""
+        text = data('uffd-unit-tests-7.3-head.ktap')
+        cases = results.parse_uffd(text)
+        self.assertEqual(len(cases), text.count('\nok '))
+        self.assertEqual(cases[0].name, 'wp-fork on anon')
+        cases = results.parse_uffd('TAP version 13\n1..2\nok 1 a on anon\n'
+                                   'not ok 2 b on shmem\n')
+        self.assertEqual([c.result for c in cases], ['pass', 'fail'])
+
     def test_uffd(self):
         text = ('Testing register-ioctls on anon... done\n'
                 'Testing wp-unpopulated on anon... failed [reason: bad]\n'
