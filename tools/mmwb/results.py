@@ -135,22 +135,26 @@ _STRESS_FAIL = re.compile(r'^stress-ng: fail:\s+\[\d+\] (?:(\w[\w-]*): )?(.*)$')
 def parse_stressng(text):
     """stress-ng with --metrics-brief: a case per stressor of the metrics
     table, failed by any 'fail:' line naming it (a --verify error, a
-    stressor that died); a 'fail:' line that names no stressor of the
-    table is a case of its own."""
-    rows, fails = [], {}
+    stressor that died), skipped when it counted no bogo op; a 'fail:'
+    line that names no stressor of the table is a case of its own."""
+    rows, fails, ops = [], {}, {}
     for line in text.splitlines():
         line = line.strip()
         m = _STRESS_ROW.match(line)
         if m and m.group(1) != 'stressor':
             rows.append(m.group(1))
+            ops[m.group(1)] = int(m.group(2))
             continue
         m = _STRESS_FAIL.match(line)
         if m:
             fails.setdefault(m.group(1) or 'stress-ng', []).append(
                 m.group(2))
-    cases = [Case(r, 'fail' if r in fails else 'pass',
-                  '; '.join(fails.get(r, []))[:200] or 'bogo ops counted')
-             for r in rows]
+    # A stressor that finished no operation in its time tested nothing:
+    # a skip that says so, not a pass.
+    cases = [Case(r, 'fail', '; '.join(fails[r])[:200]) if r in fails else
+             Case(r, 'skip', '0 bogo ops: not one operation finished in '
+                  'the time given') if not ops[r] else
+             Case(r, 'pass', f'{ops[r]} bogo ops') for r in rows]
     cases += [Case(k, 'fail', '; '.join(v)[:200]) for k, v in fails.items()
               if k not in rows]
     return _dedup(cases)

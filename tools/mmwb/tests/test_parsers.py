@@ -359,6 +359,12 @@ class StressNgTest(unittest.TestCase):
         self.assertEqual(cases['mmap'].result, 'pass')
         self.assertEqual(cases['stress-ng'].result, 'fail')
 
+    def test_no_op_is_no_pass(self):
+        text = 'stress-ng: metrc: [7] mremap   0  60.0  0.1  0.1  0.0  0.0\n'
+        case, = results.parse_stressng(text)
+        self.assertEqual(case.result, 'skip')
+        self.assertIn('0 bogo ops', case.detail)
+
 
 class AloneTest(unittest.TestCase):
     parse = PlanTest.parse
