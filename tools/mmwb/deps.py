@@ -23,6 +23,8 @@ TOOLS = {
     'ocamlopt': 'ocaml-nox',
     # the base stage unpacks the source package it downloads.
     'dpkg-deb': 'dpkg', 'apt-get': 'apt',
+    # the workbench's fault tests find the QEMU they kill.
+    'pgrep': 'procps',
 }
 # Libraries have no binary to look for: a file they install stands in.
 HEADERS = {
