@@ -264,6 +264,8 @@ def main(argv=None):
     s.add_argument('--plan', default=os.path.join(
         ROOT, 'selftests', 'debug.plan') if BASE.default else
         ab.DEFAULT_PLAN)
+    s.add_argument('--test', action='append', default=[],
+                   help='run only this test of the plan (repeatable)')
     s.set_defaults(fn=cmd_debug)
     s = sub.add_parser('try', help='boot a kernel of your own with a plan '
                        '(series test binaries)')

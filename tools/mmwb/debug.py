@@ -27,11 +27,14 @@ SCALE = 6
 MEM = '8G'
 
 
-def run(rep, plan_path=ab.DEFAULT_PLAN, tree=base.TREE):
-    """Build, boot, test; returns the guest's StepError or None."""
+def run(rep, plan_path=ab.DEFAULT_PLAN, tree=base.TREE, tests=()):
+    """Build, boot, test (only the named tests, if any); returns the
+    guest's StepError or None."""
     t0 = time.monotonic()
     base.ensure(tree)
     plan = ab.load_plan(plan_path, tree)
+    if tests:
+        plan.select(tests, 'debug')
     base.require_clean(tree)
     series.apply(tree)
     kbuild.configure(tree, out=DEBUG_BUILD,
@@ -63,7 +66,7 @@ def main(a):
     rep = report.Report()
     err = None
     try:
-        err = run(rep, plan_path=a.plan, tree=a.tree)
+        err = run(rep, plan_path=a.plan, tree=a.tree, tests=a.test)
     except StepError as e:
         err = e
     finish(rep, [err] if err else [], outdir=REPORT, kernel='debug')
