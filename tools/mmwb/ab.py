@@ -130,8 +130,10 @@ def run_plan(label, plan, rep, img=None, role=None, mem=None, alone=False):
         rep.add(label, 'vm', 'plan finished', 'error', r.wall, False,
                 'the guest stopped before the end of the plan')
     if r.boot_secs is not None:
-        rep.metric('boot_seconds', label, round(r.boot_secs, 1), 's')
-    rep.metric('vm_wall_seconds', label, round(r.wall, 1), 's')
+        rep.metric('boot_seconds' + sfx.replace('-', '_'), label,
+                   round(r.boot_secs, 1), 's')
+    rep.metric('vm_wall_seconds' + sfx.replace('-', '_'), label,
+               round(r.wall, 1), 's')
     return r
 
 
