@@ -67,38 +67,35 @@ def _failing_hunk(tree, patch):
     return '\n'.join('    ' + x for x in keep[:40])
 
 
-def _am_marker(tree):
-    gitdir = git(tree, 'rev-parse', '--absolute-git-dir', step='series')
-    return os.path.join(gitdir, 'mmwb-am')
-
-
 def _recover_am(tree):
     """A git am left in progress: if an apply of ours was interrupted (a
     kill, a reboot) in the middle of the series, abort it, which puts
     the branch back where it was; a git am we did not start is the
-    user's, and we refuse to touch it."""
+    user's, and we refuse to touch it.  Returns the path of the marker
+    that says a git am is ours."""
     gitdir = git(tree, 'rev-parse', '--absolute-git-dir', step='series')
+    marker = os.path.join(gitdir, 'mmwb-am')
     if not os.path.isdir(os.path.join(gitdir, 'rebase-apply')):
-        if os.path.exists(_am_marker(tree)):
-            os.unlink(_am_marker(tree))
-        return
-    if not os.path.exists(_am_marker(tree)):
+        if os.path.exists(marker):
+            os.unlink(marker)
+        return marker
+    if not os.path.exists(marker):
         raise StepError('series', tree, 'a git am is in progress there '
                         '(.git/rebase-apply) that mmwb did not start: '
                         "finish it or run 'git am --abort'; nothing was "
                         'changed', EXIT_BASE)
     log(f'series: an interrupted apply was left in {tree}: git am --abort')
     run(['git', '-C', tree, 'am', '--abort'], capture=True, step='series')
-    os.unlink(_am_marker(tree))
+    os.unlink(marker)
+    return marker
 
 
 def apply(tree=base.TREE, series=SERIES, patches=PATCHES,
           branch=APPLY_BRANCH, onto=base.BASE_TAG):
     """Check out a fresh branch at the base and git am the series."""
-    _recover_am(tree)
+    marker = _recover_am(tree)
     base.require_clean(tree)
     files = read_series(series, patches)
-    marker = _am_marker(tree)
     with open(marker, 'w') as f:
         f.write(f'{os.getpid()}\n')
     git(tree, 'checkout', '-q', '-B', branch, onto, step='series')
