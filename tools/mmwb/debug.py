@@ -4,16 +4,23 @@ and KASAN (kconfig/debug.config on top of kconfig/mm.config) in its own
 O= directory, booted with selftests/debug.plan (the main plan less its
 benchmarks) as the series kernel.  Any
 lockdep, KASAN or VM_BUG_ON report in the console fails it.  Rows are
-kernel 'debug'; the report goes to build/report/debug/."""
+kernel 'debug'; the report goes to build/report/debug/.  A run of the
+whole debug plan also writes its verdict to selftests/debug.verdict,
+stamped with what it ran (the applied series, the configs and the
+plans): the cover letter quotes it while the stamp is current."""
 
+import hashlib
 import os
+import textwrap
 import time
 
-from .common import ROOT, StepError, log
+from .common import BASE, ROOT, StepError, git, log
 from . import ab, base, kbuild, kselftest, report, series
 
 DEBUG_BUILD = os.path.join(os.path.dirname(kbuild.KBUILD), 'debug-kbuild')
 FRAGMENT = os.path.join(ROOT, 'kconfig', 'debug.config')
+PLAN = os.path.join(ROOT, 'selftests', 'debug.plan')
+RECORD = os.path.join(ROOT, 'selftests', 'debug.verdict')
 REPORT = os.path.join(report.REPORT, 'debug')
 # Per-test and global timeouts of the plan are stretched by this much:
 # KASAN and lockdep slow the kernel side of every test under TCG.  With
@@ -48,9 +55,11 @@ def run(rep, plan_path=ab.DEFAULT_PLAN, tree=base.TREE, tests=()):
         kselftest.build_mm(tree, DEBUG_BUILD, sel, 'series')
     # One guest, nothing beside it: the 'alone' tests run in it too.
     plan.alone.clear()
+    # The plan's bound (or, for a selection, the sum of its tests'),
+    # stretched once, as each test's own.
+    plan.timeout = plan.total_timeout() * SCALE
     for t in plan.tests:
         t.timeout *= SCALE
-    plan.timeout = plan.total_timeout() * SCALE
     r = ab.run_plan('debug', plan, rep, img=img, role='series', mem=MEM)
     if not r.splats:
         rep.add('debug', 'console', 'no lockdep, KASAN or VM_BUG_ON report',
@@ -58,7 +67,90 @@ def run(rep, plan_path=ab.DEFAULT_PLAN, tree=base.TREE, tests=()):
     total = time.monotonic() - t0
     rep.metric('debug_run_seconds', 'debug', round(total, 1), 's')
     log(f'debug: done in {total:.0f} s')
-    return ab.guest_verdict('debug', r, plan, role='series')
+    err = ab.guest_verdict('debug', r, plan, role='series')
+    if not tests and BASE.default and \
+            os.path.abspath(plan_path) == PLAN:
+        write_record(tree, rep, len(plan.tests), len(r.splats), total, err)
+    return err
+
+
+def stamp(tree):
+    """What a verdict is about: the applied series (its tree object: the
+    same patches give the same tree, whenever applied), the configs and
+    the plans the debug run reads."""
+    h = hashlib.sha256()
+    for path in (*kbuild.FRAGMENTS, FRAGMENT, PLAN, ab.DEFAULT_PLAN):
+        with open(path, 'rb') as f:
+            h.update(os.path.relpath(path, ROOT).encode() + b'\0' + f.read())
+    tip = git(tree, 'rev-parse', f'{series.APPLY_BRANCH}^{{tree}}',
+              step='debug')
+    return f'{tip} {h.hexdigest()[:16]}'
+
+
+def write_record(tree, rep, ntests, nsplats, secs, err):
+    p, f, s = rep.counts('debug')
+    unexpected = len([x for x in rep.unexpected() if x.kernel == 'debug'])
+    with open(RECORD, 'w') as out:
+        out.write('# Written by scripts/mmwb debug (tools/mmwb/debug.py) '
+                  'after a run of the\n# whole debug plan; the cover '
+                  'letter quotes it while the stamp is\n# current.  Do not '
+                  'edit: run scripts/mmwb debug again.\n'
+                  f'stamp      {stamp(tree)}\n'
+                  f'tests      {ntests}\n'
+                  f'passed     {p}\n'
+                  f'failed     {f}\n'
+                  f'skipped    {s}\n'
+                  f'unexpected {unexpected}\n'
+                  f'splats     {nsplats}\n'
+                  f'minutes    {secs / 60:.0f}\n'
+                  f'error      {str(err).splitlines()[0] if err else "none"}'
+                  '\n')
+    log(f'debug: verdict written to {os.path.relpath(RECORD, ROOT)}')
+
+
+def read_record(path=None):
+    """The recorded verdict as a dict, {} when there is none."""
+    path = path or RECORD
+    if not os.path.exists(path):
+        return {}
+    rec = {}
+    for line in open(path):
+        if line.strip() and not line.startswith('#'):
+            k, _, v = line.strip().partition(' ')
+            rec[k] = v.strip()
+    return rec
+
+
+def options():
+    """The options the debug fragment turns on, in its order."""
+    return [x.strip()[len('CONFIG_'):-2] for x in open(FRAGMENT)
+            if x.startswith('CONFIG_') and x.strip().endswith('=y')]
+
+
+def cover_paragraph(tree):
+    """The cover letter's debug-kernel paragraph: the recorded verdict if
+    it is about this very series, otherwise that there is none."""
+    rec = read_record()
+    plan = os.path.relpath(PLAN, ROOT)
+    if not rec or rec.get('stamp') != stamp(tree):
+        text = (f'Debug kernel: no run of {plan} on this version of the '
+                'series is recorded (scripts/mmwb debug).')
+    else:
+        clean = rec['splats'] == '0' and rec['unexpected'] == '0' and \
+            rec['error'] == 'none'
+        text = (f'Debug kernel: the series built with '
+                f'{os.path.relpath(FRAGMENT, ROOT)} ('
+                + ', '.join(options()) + f') ran {plan} ({rec["tests"]} '
+                'tests: the main plan less its benchmarks): '
+                f'{rec["passed"]} passed, {rec["failed"]} failed '
+                f'({rec["unexpected"]} of the rows not as the plan '
+                f'expects), {rec["skipped"]} skipped; ' +
+                ('no lockdep, KASAN, VM_BUG_ON or page table check report '
+                 if clean else f'{rec["splats"]} report(s) ') +
+                f'in the console, in {rec["minutes"]} minutes under QEMU '
+                '(TCG).' + ('' if rec['error'] == 'none'
+                            else f'  The run ended with: {rec["error"]}'))
+    return textwrap.fill(text, 72, break_on_hyphens=False)
 
 
 def main(a):

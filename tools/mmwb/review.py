@@ -298,6 +298,9 @@ def cover_body(rep_dir=REPORT, tree=base.TREE):
     table = figures([p for t in ts for p in t.metrics], rep_dir)
     if table:
         parts.append(table)
+    if BASE.default:
+        from . import debug
+        parts.append(debug.cover_paragraph(tree))
     # The differences the plan expects (its base expectations), not the
     # run's own list: a flaky test must not change the cover letter.
     from . import ab
