@@ -22,8 +22,8 @@ _BASE_NAME = _base_arg(sys.argv[1:])
 if _BASE_NAME:
     os.environ['MMWB_BASE'] = _BASE_NAME
 
-from .common import (BASE, ROOT, StepError, EXIT_UNEXPECTED,  # noqa: E402
-                     die, lock_build, log)
+from .common import (BASE, ROOT, StepError, EXIT_BUILD,  # noqa: E402
+                     EXIT_UNEXPECTED, EXIT_USAGE, die, lock_build, log)
 from . import ab, base, deps, series  # noqa: E402
 
 
@@ -86,7 +86,7 @@ def cmd_check_build(a):
     if missing:
         raise StepError('check-build', os.path.join(out, 'build.log'),
                         f'{BASE.name}: selftests not built: '
-                        f'{", ".join(missing)}', 6)
+                        f'{", ".join(missing)}', EXIT_BUILD)
     log(f'check-build: {BASE.name}: {len(files)} patch(es) apply; '
         f'{len(objs)} object(s) and {len(tests)} selftest(s) build '
         f'({time.monotonic() - t0:.0f} s)')
@@ -176,7 +176,7 @@ def cmd_soak(a):
         img = os.path.join(ab.OUT, k, 'bzImage')
         if not os.path.isfile(img):
             raise StepError('soak', img, "no kernel: run 'scripts/run' "
-                            'first', 2)
+                            'first', EXIT_USAGE)
     plan = ab.load_plan(a.plan, a.tree)
     guesttools.build()
     t0 = time.monotonic()

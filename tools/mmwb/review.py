@@ -13,7 +13,8 @@ import tempfile
 import textwrap
 import time
 
-from .common import BASE, BUILD, ROOT, StepError, git, log, run
+from .common import (BASE, BUILD, ROOT, EXIT_USAGE, StepError, git, log,
+                     run)
 from . import base, series as seriesmod
 from .report import REPORT
 
@@ -226,7 +227,7 @@ def read_metrics(rep_dir=REPORT):
     mpath = os.path.join(rep_dir, 'metrics.tsv')
     if not os.path.exists(mpath):
         raise StepError('cover', mpath, 'no report yet: run scripts/run '
-                        'or scripts/test first', 2)
+                        'or scripts/test first', EXIT_USAGE)
     with open(mpath) as f:
         lines = f.read().splitlines()
     head = lines[0].split('\t')
