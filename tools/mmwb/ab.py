@@ -100,7 +100,10 @@ def run_plan(label, plan, rep, img=None, role=None, mem=None, alone=False):
                 if initramfs.TIMEOUT in text:
                     what = results.timeout_detail(t, text)
                 else:
-                    last = [x for x in text.splitlines() if x.strip()][-1:]
+                    bail = [x for x in text.splitlines()
+                            if x.startswith('Bail out!')][:1]
+                    last = bail or \
+                        [x for x in text.splitlines() if x.strip()][-1:]
                     what = f'exit status {frc}: {" ".join(last)}'
                 rep.add(label, t.name, f'run {i} (retried)', 'xfail', 0,
                         True, f'{what}; plan: '

@@ -112,19 +112,31 @@ def init_script(plan, tests_present, tests=None):
         exe = t.binary.replace(':', '-')
         argv = ' '.join(q(a) for a in [f'/tests/{exe}', *t.args])
         runs = 1 + plan.retry.get(t.name, (0, ''))[0]
+        # A test the plan retries writes each run to a file, passed on
+        # when the run ends: a run that bailed out in a forked child
+        # (the parent may still exit 0) is retried too.
+        out = '>/tmp/mmwb-run.out 2>&1' if runs > 1 else '>&3 2>&3'
         lines += [
             f'say {BEGIN} {t.name}',
             't0=$(up)',
             'n=1',
             'while :; do',
-            f'  (cd /tmp && exec {argv}) </dev/null >&3 2>&3 &',
+            f'  (cd /tmp && exec {argv}) </dev/null {out} &',
             '  pid=$!',
             f'  watchdog $pid {t.timeout} {t.name} </dev/null &',
             '  wd=$!',
             '  wait $pid',
             '  rc=$?',
             '  kill $wd 2>/dev/null',
-            f'  [ $rc -eq 0 ] || [ $n -ge {runs} ] && break',
+        ]
+        lines.append('  bad=$rc')
+        if runs > 1:
+            lines += [
+                '  cat /tmp/mmwb-run.out >&3',
+                "  grep -q '^Bail out!' /tmp/mmwb-run.out && bad=1",
+            ]
+        lines += [
+            f'  [ $bad -eq 0 ] || [ $n -ge {runs} ] && break',
             f'  say {RETRY} {t.name} "rc=$rc"',
             '  n=$((n + 1))',
             'done',

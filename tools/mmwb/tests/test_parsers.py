@@ -269,10 +269,18 @@ class RetryTest(unittest.TestCase):
                    plan.Test('b', 10, 'ktap', 'b', [], 2)]
         p.retry = {'b': (2, 'flaky')}
         init = initramfs.init_script(p, {'a', 'b'})
-        self.assertIn('[ $rc -eq 0 ] || [ $n -ge 1 ] && break', init)
-        self.assertIn('[ $rc -eq 0 ] || [ $n -ge 3 ] && break', init)
+        self.assertIn('[ $bad -eq 0 ] || [ $n -ge 1 ] && break', init)
+        self.assertIn('[ $bad -eq 0 ] || [ $n -ge 3 ] && break', init)
         self.assertIn('say MMWB-RETRY b "rc=$rc"', init)
         self.assertIn('watchdog $pid 10 b </dev/null &', init)
+        # A retried test's run goes through a file, so that a bail-out
+        # in a forked child (exit status 0) is retried too; the others
+        # stream to the test port.
+        self.assertIn("exec /tests/a) </dev/null >&3 2>&3 &", init)
+        self.assertIn("exec /tests/b) </dev/null >/tmp/mmwb-run.out 2>&1 &",
+                      init)
+        self.assertEqual(init.count("grep -q '^Bail out!' /tmp/mmwb-run.out"
+                                    " && bad=1"), 1)
 
 
 class PlanTest(unittest.TestCase):
