@@ -26,17 +26,20 @@ _UPSTREAM = re.compile(r'^(\[ Upstream commit [0-9a-f]{40} \]|'
                        r'commit [0-9a-f]{40} upstream\.)$')
 
 
-def subject(path):
-    """The subject of a patch file, without its [PATCH n/m] prefix."""
+def _read(path):
     with open(path, 'rb') as f:
-        msg = email.message_from_binary_file(f, policy=email.policy.default)
+        return email.message_from_binary_file(f, policy=email.policy.default)
+
+
+def subject(path, msg=None):
+    """The subject of a patch file, without its [PATCH n/m] prefix."""
+    msg = _read(path) if msg is None else msg
     s = ' '.join(str(msg['Subject'] or '').split())
     return re.sub(r'^\[[^]]*\]\s*', '', s)
 
 
-def body_first_line(path):
-    with open(path, 'rb') as f:
-        msg = email.message_from_binary_file(f, policy=email.policy.default)
+def body_first_line(path, msg=None):
+    msg = _read(path) if msg is None else msg
     text = msg.get_body(('plain',)).get_content()
     return next((x.strip() for x in text.splitlines() if x.strip()), '')
 
@@ -48,7 +51,8 @@ def check(files, upstream_files):
     subjects = {subject(p) for p in upstream_files}
     pending = 0
     for p in files:
-        first = body_first_line(p)
+        msg = _read(p)
+        first = body_first_line(p, msg)
         if first == PENDING:
             pending += 1
         elif not _UPSTREAM.match(first):
@@ -56,8 +60,9 @@ def check(files, upstream_files):
                             '"[ Upstream commit <sha1> ]" or, until merged, '
                             f'"{PENDING}"; it opens with "{first}"',
                             EXIT_SERIES)
-        if subject(p) not in subjects:
-            raise StepError('stable', p, f'"{subject(p)}" is no patch of '
+        subj = subject(p, msg)
+        if subj not in subjects:
+            raise StepError('stable', p, f'"{subj}" is no patch of '
                             'the upstream series: a stable backport '
                             'backports one of them', EXIT_SERIES)
     return pending
