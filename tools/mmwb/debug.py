@@ -14,7 +14,7 @@ import os
 import textwrap
 import time
 
-from .common import BASE, ROOT, StepError, git, log
+from .common import BASE, ROOT, StepError, log
 from . import ab, base, kbuild, kselftest, report, series
 
 DEBUG_BUILD = os.path.join(os.path.dirname(kbuild.KBUILD), 'debug-kbuild')
@@ -74,22 +74,23 @@ def run(rep, plan_path=ab.DEFAULT_PLAN, tree=base.TREE, tests=()):
     return err
 
 
-def stamp(tree):
-    """What a verdict is about: the applied series (its tree object: the
-    same patches give the same tree, whenever applied), the configs and
-    the plans the debug run reads."""
+def stamp(tree=None):
+    """What a verdict is about: the series file and its patches, the
+    configs and the plans the debug run reads (the committed files, so
+    that any clone computes the same stamp).  tree is not read."""
     h = hashlib.sha256()
-    for path in (*kbuild.FRAGMENTS, FRAGMENT, PLAN, ab.DEFAULT_PLAN):
+    for path in (series.SERIES, *series.read_series(), *kbuild.FRAGMENTS,
+                 FRAGMENT, PLAN, ab.DEFAULT_PLAN):
         with open(path, 'rb') as f:
             h.update(os.path.relpath(path, ROOT).encode() + b'\0' + f.read())
-    tip = git(tree, 'rev-parse', f'{series.APPLY_BRANCH}^{{tree}}',
-              step='debug')
-    return f'{tip} {h.hexdigest()[:16]}'
+    return h.hexdigest()[:16]
 
 
 def write_record(tree, rep, ntests, nsplats, secs, err):
     p, f, s = rep.counts('debug')
-    unexpected = len([x for x in rep.unexpected() if x.kernel == 'debug'])
+    odd = [x for x in rep.unexpected() if x.kernel == 'debug']
+    unexpected = len(odd)
+    rows = '; '.join(f'{x.suite}: {x.case}: {x.result}' for x in odd[:5])
     with open(RECORD, 'w') as out:
         out.write('# Written by scripts/mmwb debug (tools/mmwb/debug.py) '
                   'after a run of the\n# whole debug plan; the cover '
@@ -101,6 +102,7 @@ def write_record(tree, rep, ntests, nsplats, secs, err):
                   f'failed     {f}\n'
                   f'skipped    {s}\n'
                   f'unexpected {unexpected}\n'
+                  f'rows       {rows or "none"}\n'
                   f'splats     {nsplats}\n'
                   f'minutes    {secs / 60:.0f}\n'
                   f'error      {str(err).splitlines()[0] if err else "none"}'
@@ -121,6 +123,11 @@ def read_record(path=None):
     return rec
 
 
+def unexpected_rows(rec):
+    rows = rec.get('rows', 'none')
+    return '' if rows == 'none' else f': {rows}'
+
+
 def options():
     """The options the debug fragment turns on, in its order."""
     return [x.strip()[len('CONFIG_'):-2] for x in open(FRAGMENT)
@@ -136,15 +143,15 @@ def cover_paragraph(tree):
         text = (f'Debug kernel: no run of {plan} on this version of the '
                 'series is recorded (scripts/mmwb debug).')
     else:
-        clean = rec['splats'] == '0' and rec['unexpected'] == '0' and \
-            rec['error'] == 'none'
+        clean = rec['splats'] == '0' and rec['error'] == 'none'
         text = (f'Debug kernel: the series built with '
                 f'{os.path.relpath(FRAGMENT, ROOT)} ('
                 + ', '.join(options()) + f') ran {plan} ({rec["tests"]} '
                 'tests: the main plan less its benchmarks): '
                 f'{rec["passed"]} passed, {rec["failed"]} failed '
                 f'({rec["unexpected"]} of the rows not as the plan '
-                f'expects), {rec["skipped"]} skipped; ' +
+                f'expects{unexpected_rows(rec)}), {rec["skipped"]} '
+                'skipped; ' +
                 ('no lockdep, KASAN, VM_BUG_ON or page table check report '
                  if clean else f'{rec["splats"]} report(s) ') +
                 f'in the console, in {rec["minutes"]} minutes under QEMU '
