@@ -6,7 +6,7 @@ benchmarks) as the series kernel.  Any
 lockdep, KASAN or VM_BUG_ON report in the console fails it.  Rows are
 kernel 'debug'; the report goes to build/report/debug/.  A run of the
 whole debug plan also writes its verdict to selftests/debug.verdict,
-stamped with what it ran (the applied series, the configs and the
+stamped with what it ran (the series' patches, the configs and the
 plans): the cover letter quotes it while the stamp is current."""
 
 import hashlib
@@ -70,14 +70,14 @@ def run(rep, plan_path=ab.DEFAULT_PLAN, tree=base.TREE, tests=()):
     err = ab.guest_verdict('debug', r, plan, role='series')
     if not tests and BASE.default and \
             os.path.abspath(plan_path) == PLAN:
-        write_record(tree, rep, len(plan.tests), len(r.splats), total, err)
+        write_record(rep, len(plan.tests), len(r.splats), total, err)
     return err
 
 
-def stamp(tree=None):
+def stamp():
     """What a verdict is about: the series file and its patches, the
     configs and the plans the debug run reads (the committed files, so
-    that any clone computes the same stamp).  tree is not read."""
+    that any clone computes the same stamp)."""
     h = hashlib.sha256()
     for path in (series.SERIES, *series.read_series(), *kbuild.FRAGMENTS,
                  FRAGMENT, PLAN, ab.DEFAULT_PLAN):
@@ -86,7 +86,7 @@ def stamp(tree=None):
     return h.hexdigest()[:16]
 
 
-def write_record(tree, rep, ntests, nsplats, secs, err):
+def write_record(rep, ntests, nsplats, secs, err):
     p, f, s = rep.counts('debug')
     odd = [x for x in rep.unexpected() if x.kernel == 'debug']
     unexpected = len(odd)
@@ -96,7 +96,7 @@ def write_record(tree, rep, ntests, nsplats, secs, err):
                   'after a run of the\n# whole debug plan; the cover '
                   'letter quotes it while the stamp is\n# current.  Do not '
                   'edit: run scripts/mmwb debug again.\n'
-                  f'stamp      {stamp(tree)}\n'
+                  f'stamp      {stamp()}\n'
                   f'tests      {ntests}\n'
                   f'passed     {p}\n'
                   f'failed     {f}\n'
@@ -130,16 +130,16 @@ def unexpected_rows(rec):
 
 def options():
     """The options the debug fragment turns on, in its order."""
-    return [x.strip()[len('CONFIG_'):-2] for x in open(FRAGMENT)
-            if x.startswith('CONFIG_') and x.strip().endswith('=y')]
+    return [opt[len('CONFIG_'):] for opt, val in
+            kbuild.parse_fragment(FRAGMENT).items() if val == 'y']
 
 
-def cover_paragraph(tree):
+def cover_paragraph():
     """The cover letter's debug-kernel paragraph: the recorded verdict if
     it is about this very series, otherwise that there is none."""
     rec = read_record()
     plan = os.path.relpath(PLAN, ROOT)
-    if not rec or rec.get('stamp') != stamp(tree):
+    if not rec or rec.get('stamp') != stamp():
         text = (f'Debug kernel: no run of {plan} on this version of the '
                 'series is recorded (scripts/mmwb debug).')
     else:

@@ -301,7 +301,7 @@ def cover_body(rep_dir=REPORT, tree=base.TREE):
         parts.append(table)
     if BASE.default:
         from . import debug
-        parts.append(debug.cover_paragraph(tree))
+        parts.append(debug.cover_paragraph())
     # The differences the plan expects (its base expectations), not the
     # run's own list: a flaky test must not change the cover letter.
     from . import ab
