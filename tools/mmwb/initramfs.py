@@ -128,8 +128,8 @@ def init_script(plan, tests_present, tests=None):
             '  wait $pid',
             '  rc=$?',
             '  kill $wd 2>/dev/null',
+            '  bad=$rc',
         ]
-        lines.append('  bad=$rc')
         if runs > 1:
             lines += [
                 '  cat /tmp/mmwb-run.out >&3',

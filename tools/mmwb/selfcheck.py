@@ -56,10 +56,11 @@ def unit_tests(rep):
         f'{len(bad)} failed')
 
 
-def headline(out):
-    """The workbench's own error line in a CLI output ('mmwb: step: ...')."""
+def said(out):
+    """What a CLI output says, for a failing row: the workbench's own
+    error line ('mmwb: step: ...') and the last lines."""
     heads = [x for x in out.splitlines() if x.startswith('mmwb: ')]
-    return heads[-1] if heads else ''
+    return ' | '.join(heads[-1:] + out.strip().splitlines()[-4:])
 
 
 def expect_exit(rep, case, code, needle, args, tries=1, keep=None, **kw):
@@ -75,9 +76,7 @@ def expect_exit(rep, case, code, needle, args, tries=1, keep=None, **kw):
         ok = rc == code and needle in out
         if ok:
             break
-        detail = (f'exit {rc} (want {code}, saying {needle!r}): '
-                  f'{headline(out)} | '
-                  + ' | '.join(out.strip().splitlines()[-4:]))
+        detail = f'exit {rc} (want {code}, saying {needle!r}): {said(out)}'
         if keep and os.path.exists(keep):
             dest = os.path.join(report.REPORT, 'workbench',
                                 f'{case.replace(" ", "-")}.{attempt}.log')
@@ -370,8 +369,7 @@ def qemu_killed(rep, kernel, tmp):
         p.kill()
     out = p.communicate(timeout=300)[0]
     ok = qpid and p.returncode == 7 and 'QEMU was killed (SIGKILL)' in out
-    detail = '' if ok else (f'exit {p.returncode}: {headline(out)} | ' +
-                            ' | '.join(out.strip().splitlines()[-4:]))
+    detail = '' if ok else f'exit {p.returncode}: {said(out)}'
     rep.add('series', 'workbench', case, 'pass' if ok else 'fail',
             time.monotonic() - t0, bool(ok), detail)
     log(f'workbench: {case}: {"ok" if ok else "FAILED " + detail}')
