@@ -170,7 +170,7 @@ def cmd_soak(a):
     last 'scripts/run', side by side (selftests/soak.plan): no oops, no
     splat, no --verify error on either; bogo ops per stressor, series
     over base, in build/report/soak/metrics.tsv."""
-    from . import guesttools, report
+    from . import report
     rep = report.Report()
     for k in ('base', 'series'):
         img = os.path.join(ab.OUT, k, 'bzImage')
@@ -178,7 +178,6 @@ def cmd_soak(a):
             raise StepError('soak', img, "no kernel: run 'scripts/run' "
                             'first', EXIT_USAGE)
     plan = ab.load_plan(a.plan, a.tree)
-    guesttools.build()
     t0 = time.monotonic()
     errors = ab.side_by_side(plan, [('base', None), ('series', None)], rep)
     for m in plan.metrics:

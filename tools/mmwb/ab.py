@@ -200,7 +200,6 @@ def ab(rep, plan_path=DEFAULT_PLAN, hooks=(), tree=base.TREE):
     hosttests.anon_order(rep, tree)
     from .mutants import ci_mutants     # mutants.py builds on this module
     ci_mutants(rep, tree, plan)
-    guesttools.build()
     errors = side_by_side(plan, [('base', None), ('series', None)], rep)
     for m in plan.metrics:
         rep.ratio(m.name)
@@ -212,6 +211,8 @@ def side_by_side(plan, guests, rep, mem=None):
     time (each TCG guest keeps about one host core busy; MMWB_SERIAL=1
     boots them one after the other).  Rows go to rep in guest order.
     Returns the StepErrors of the guests that went wrong."""
+    if any(t.binary.startswith(guesttools.PREFIX) for t in plan.tests):
+        guesttools.build()      # every command boots today's tools
     parts = {label: report.Report() for label, _ in guests}
 
     def one(guest):
