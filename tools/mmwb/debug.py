@@ -74,15 +74,27 @@ def run(rep, plan_path=ab.DEFAULT_PLAN, tree=base.TREE, tests=()):
     return err
 
 
+def uncommented(data):
+    """A series file, config fragment or plan without its comment and
+    blank lines: what a run reads of it."""
+    return b'\n'.join(x for x in data.splitlines()
+                      if x.strip() and not x.lstrip().startswith(b'#'))
+
+
 def stamp():
     """What a verdict is about: the series file and its patches, the
     configs and the plans the debug run reads (the committed files, so
-    that any clone computes the same stamp)."""
+    that any clone computes the same stamp).  A comment in a plan, a
+    config or the series file changes no run, so not the stamp."""
     h = hashlib.sha256()
-    for path in (series.SERIES, *series.read_series(), *kbuild.FRAGMENTS,
-                 FRAGMENT, PLAN, ab.DEFAULT_PLAN):
+    patches = series.read_series()
+    for path in (series.SERIES, *patches, *kbuild.FRAGMENTS, FRAGMENT,
+                 PLAN, ab.DEFAULT_PLAN):
         with open(path, 'rb') as f:
-            h.update(os.path.relpath(path, ROOT).encode() + b'\0' + f.read())
+            data = f.read()
+        if path not in patches:
+            data = uncommented(data)
+        h.update(os.path.relpath(path, ROOT).encode() + b'\0' + data)
     return h.hexdigest()[:16]
 
 

@@ -65,3 +65,14 @@ class Record(unittest.TestCase):
 
 if __name__ == '__main__':
     unittest.main()
+
+
+class Stamp(unittest.TestCase):
+    def test_comments_do_not_count(self):
+        plan = b'# a plan\ntest t 10 ktap x\n\n  # why\nretry t 1 flake\n'
+        self.assertEqual(debug.uncommented(plan),
+                         debug.uncommented(b'test t 10 ktap x\n# other '
+                                           b'words\nretry t 1 flake'))
+        self.assertNotEqual(debug.uncommented(plan),
+                            debug.uncommented(b'test t 20 ktap x\n'
+                                              b'retry t 1 flake\n'))
