@@ -28,7 +28,7 @@ EXIT_BASE = 4           # base tree missing, broken or dirty
 EXIT_SERIES = 5         # a patch does not apply / export out of sync
 EXIT_BUILD = 6          # kernel or selftest build failed
 EXIT_GUEST = 7          # guest panicked, oopsed or warned
-EXIT_HANG = 8           # guest hung past the global timeout
+EXIT_HANG = 8           # guest hung, or its kernel twice never reached init
 EXIT_BUSY = 9           # another mmwb works in the same build folder
 
 _T0 = time.monotonic()

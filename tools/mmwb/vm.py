@@ -35,6 +35,14 @@ SPLATS = [
     ('oom', re.compile(r'invoked oom-killer')),
 ]
 ACCEL_CACHE = os.path.join(BUILD, 'accel')
+# From QEMU's start to the kernel's "Run /init as init process": about
+# 5 s for our kernel under TCG, 60 s for the debug kernel.  Now and then
+# multi-threaded TCG stops a kernel in its own boot for good (once after
+# "vgaarb: loaded", at 2.2 s of guest time).  Such a boot is killed at
+# this limit and the guest booted once more; a second one is an error.
+INIT_LIMIT = 300
+INIT_RE = re.compile(r'Run \S+ as init process')
+POLL = 10       # seconds between looks at QEMU and the logs
 
 
 @dataclass
@@ -48,6 +56,7 @@ class Run:
     done: bool = False
     splats: list = field(default_factory=list)
     outputs: dict = field(default_factory=dict)  # test -> (rc, secs, text)
+    stalls: list = field(default_factory=list)   # boots that never reached init
 
 
 def disks(workdir):
@@ -173,13 +182,42 @@ def parse_testlog(text):
 
 def boot(kernel, initrd, workdir, timeout, extra_cmdline=(), drives=None,
          label='vm', mem=MEM):
-    """Run one VM to completion or to the global timeout."""
+    """Run one VM to completion or to the global timeout.  A kernel that
+    does not reach init in INIT_LIMIT s is booted once more (its console
+    kept as console.stalled1.log); a second such boot hangs the run."""
     if not shutil.which(QEMU):
         raise StepError('vm', QEMU, "missing: install with 'apt-get install "
                         "qemu-system-x86'", EXIT_DEPS)
     os.makedirs(workdir, exist_ok=True)
     r = Run(console=os.path.join(workdir, 'console.log'),
             testlog=os.path.join(workdir, 'tests.log'))
+    t0 = time.monotonic()
+    for attempt in (1, 2):
+        stalled = _boot_once(r, kernel, initrd, workdir, timeout,
+                             extra_cmdline, drives, label, mem)
+        if not stalled:
+            break
+        keep = os.path.join(workdir, f'console.stalled{attempt}.log')
+        shutil.copy(r.console, keep)
+        lines = [x for x in _text(keep).splitlines()
+                 if x.strip()]
+        r.stalls.append(f'{lines[-1].strip() if lines else "no output"} '
+                        f'(console: {keep})')
+        log(f'vm: {label}: no init after {INIT_LIMIT} s, the console '
+            f'stops at "{r.stalls[-1]}"'
+            + ('; booting once more' if attempt == 1 else ''))
+    else:
+        r.hung = True       # r.stalls says why: no init, twice
+    r.wall = time.monotonic() - t0
+    text = _text(r.testlog)
+    r.outputs, r.boot_secs, r.done = parse_testlog(text)
+    r.splats = scan_console(_text(r.console))
+    return r
+
+
+def _boot_once(r, kernel, initrd, workdir, timeout, extra_cmdline, drives,
+               label, mem):
+    """One QEMU run into r; True if the kernel never reached init."""
     for f in (r.console, r.testlog):
         open(f, 'w').close()
     if drives is None:
@@ -189,31 +227,35 @@ def boot(kernel, initrd, workdir, timeout, extra_cmdline=(), drives=None,
     with open(os.path.join(workdir, 'qemu.cmd'), 'w') as f:
         f.write(' '.join(cmd) + '\n')
     t0 = time.monotonic()
-    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL,
-                         stderr=open(os.path.join(workdir, 'qemu.err'), 'w'))
-    last = ''
+    with open(os.path.join(workdir, 'qemu.err'), 'w') as err:
+        p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
+    last, init, stalled = '', False, False
     while True:
         try:
-            p.wait(timeout=10)
+            p.wait(timeout=POLL)
             break
         except subprocess.TimeoutExpired:
             pass
         el = time.monotonic() - t0
-        if el > timeout:
+        if not init:
+            init = bool(INIT_RE.search(_text(r.console)))
+        r.hung = el > timeout
+        stalled = not r.hung and not init and el > INIT_LIMIT
+        if r.hung or stalled:
             p.kill()
             p.wait()
-            r.hung = True
             break
         cur = _current_test(r.testlog)
         if cur != last:
             log(f'vm: {label}: {cur}')
             last = cur
-    r.wall = time.monotonic() - t0
     r.qemu_rc = p.returncode
-    text = open(r.testlog, errors='replace').read()
-    r.outputs, r.boot_secs, r.done = parse_testlog(text)
-    r.splats = scan_console(open(r.console, errors='replace').read())
-    return r
+    return stalled
+
+
+def _text(path):
+    with open(path, errors='replace') as f:
+        return f.read()
 
 
 def _current_test(testlog):

@@ -1,0 +1,74 @@
+# SPDX-License-Identifier: GPL-2.0
+"""vm.boot() against a stand-in for QEMU: a kernel that never reaches
+init is booted once more, and twice is a hang that says so."""
+
+import os
+import stat
+import tempfile
+import unittest
+from unittest import mock
+
+from mmwb import ab, vm
+
+# Writes a console (and a test log) like a guest: the first N runs stop
+# in the kernel's boot and never exit; the others reach init, run the
+# plan's (empty) list and power off.
+FAKE_QEMU = '''#!/usr/bin/env python3
+import os, sys, time
+logs = [a[len('file:'):] for a in sys.argv if a.startswith('file:')]
+count = os.path.join(os.path.dirname(logs[0]), 'boots')
+n = int(open(count).read()) if os.path.exists(count) else 0
+open(count, 'w').write(str(n + 1))
+with open(logs[0], 'w') as con:
+    con.write('[    2.176752] vgaarb: loaded\\n')
+    con.flush()
+    if n < int(os.environ['FAKE_STALLS']):
+        time.sleep(60)
+    con.write('[    3.036248] Run /init as init process\\n')
+with open(logs[1], 'w') as t:
+    t.write('MMWB-BOOT 3.1\\nMMWB-DONE\\n')
+'''
+
+
+class InitLimit(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(self.tmp.cleanup)
+        qemu = os.path.join(self.tmp.name, 'qemu')
+        with open(qemu, 'w') as f:
+            f.write(FAKE_QEMU)
+        os.chmod(qemu, stat.S_IRWXU)
+        for name, value in (('QEMU', qemu), ('INIT_LIMIT', 1), ('POLL', 0.2),
+                            ('accel', lambda kernel: 'tcg')):
+            p = mock.patch.object(vm, name, value)
+            p.start()
+            self.addCleanup(p.stop)
+        self.workdir = os.path.join(self.tmp.name, 'vm')
+
+    def boot(self, stalls):
+        with mock.patch.dict(os.environ, {'FAKE_STALLS': str(stalls)}):
+            return vm.boot('bzImage', 'initrd', self.workdir, 30, drives=[])
+
+    def test_one_stall_boots_again(self):
+        r = self.boot(1)
+        self.assertTrue(r.done)
+        self.assertFalse(r.hung)
+        self.assertEqual(len(r.stalls), 1)
+        self.assertIn('vgaarb: loaded', r.stalls[0])
+        self.assertTrue(os.path.exists(os.path.join(self.workdir,
+                                                    'console.stalled1.log')))
+        self.assertIsNone(ab.guest_verdict('series', r))
+
+    def test_two_stalls_hang_the_run(self):
+        r = self.boot(2)
+        self.assertTrue(r.hung)
+        self.assertEqual(len(r.stalls), 2)
+        e = ab.guest_verdict('series', r)
+        self.assertIn('did not reach init', str(e))
+        self.assertEqual(e.code, ab.EXIT_HANG)
+
+    def test_no_stall(self):
+        r = self.boot(0)
+        self.assertTrue(r.done)
+        self.assertEqual(r.stalls, [])
+        self.assertEqual(r.boot_secs, 3.1)
