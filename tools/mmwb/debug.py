@@ -11,6 +11,7 @@ plans): the cover letter quotes it while the stamp is current."""
 
 import hashlib
 import os
+import re
 import textwrap
 import time
 
@@ -76,9 +77,12 @@ def run(rep, plan_path=ab.DEFAULT_PLAN, tree=base.TREE, tests=()):
 
 def uncommented(data):
     """A series file, config fragment or plan without its comment and
-    blank lines: what a run reads of it."""
+    blank lines: what a run reads of it.  '# CONFIG_X is not set' in a
+    fragment is an option, not a comment."""
     return b'\n'.join(x for x in data.splitlines()
-                      if x.strip() and not x.lstrip().startswith(b'#'))
+                      if x.strip() and (not x.lstrip().startswith(b'#') or
+                                        re.match(rb'# CONFIG_\w+ is not set$',
+                                                 x.strip())))
 
 
 def stamp():

@@ -63,10 +63,6 @@ class Record(unittest.TestCase):
         self.assertIn('no run of', self.paragraph())
 
 
-if __name__ == '__main__':
-    unittest.main()
-
-
 class Stamp(unittest.TestCase):
     def test_comments_do_not_count(self):
         plan = b'# a plan\ntest t 10 ktap x\n\n  # why\nretry t 1 flake\n'
@@ -76,3 +72,12 @@ class Stamp(unittest.TestCase):
         self.assertNotEqual(debug.uncommented(plan),
                             debug.uncommented(b'test t 20 ktap x\n'
                                               b'retry t 1 flake\n'))
+
+    def test_not_set_is_an_option(self):
+        self.assertNotEqual(debug.uncommented(b'CONFIG_A=y\n'),
+                            debug.uncommented(b'CONFIG_A=y\n'
+                                              b'# CONFIG_B is not set\n'))
+
+
+if __name__ == '__main__':
+    unittest.main()
