@@ -8,16 +8,22 @@
  * mapping of it).
  *
  * Where a mapping starts within the fault-around window decides which
- * pages each fault maps, so a count taken at the address mmap() happens
- * to give (which ASLR changes from run to run) differs between two runs
- * of one kernel by as much as a fault per file.  Each file is therefore
- * mapped at every page offset from a PMD boundary within one window
- * (fault_around_bytes), and a pass counts the faults of all of them:
- * the same addresses on every kernel, and every alignment a program may
- * get.
+ * pages each fault maps, so a count taken where mmap() happens to put
+ * the file (which ASLR changes from run to run) differs between two
+ * runs of one kernel.  Each file is therefore mapped at every page
+ * offset of one window (fault_around_bytes) from a PMD boundary, in a
+ * reservation of its own (so each mapping's first fault meets an empty
+ * PMD), and a pass counts the faults of all of them: the same
+ * alignments on every kernel, and every one a program may get.
+ *
+ * Faults that read the file in are major faults: the readahead pass
+ * reports them apart.  mincore() counts the pages a drop left cached
+ * (right for root, which the guest is: for a caller that cannot write
+ * the file the kernel says every page is cached).
  *
  * KTAP out, counts as "# METRIC" lines for metrics.tsv; with -v, one
- * "# FILE <pass> <faults> <pages> <path>" line per file (all offsets):
+ * "# FILE <pass> <minor faults> <pages> <path>" line per file (all
+ * offsets):
  *
  *   mapread [-v] <dir> <metric prefix>
  */
@@ -42,6 +48,7 @@ static const char *what;
 static int verbose, dropped;
 static volatile unsigned long sink;
 static long psize, offsets;
+static unsigned char vec[4096];		/* mincore(), a chunk at a time */
 
 static long minflt(void)
 {
@@ -49,6 +56,14 @@ static long minflt(void)
 
 	getrusage(RUSAGE_SELF, &ru);
 	return ru.ru_minflt;
+}
+
+static long majflt(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_majflt;
 }
 
 /* Map @len bytes of @fd at @off pages past a PMD boundary and read them. */
@@ -73,13 +88,15 @@ static int map_at(int fd, size_t len, long off, const char *path)
 		munmap(area, span);
 		return -1;
 	}
-	if (dropped) {
-		unsigned char vec[len / psize + 1];
+	/* What the drop left behind is not read ahead: say so. */
+	for (size_t o = 0; dropped && o < len; o += sizeof(vec) * psize) {
+		size_t n = len - o < sizeof(vec) * psize ? len - o :
+			   sizeof(vec) * psize;
 
-		/* What the drop left behind is not read ahead: say so. */
-		if (!mincore(p, len, vec))
-			for (size_t i = 0; i < (len + psize - 1) / psize; i++)
-				cached += vec[i] & 1;
+		if (mincore(p + o, n, vec))
+			break;
+		for (size_t i = 0; i < (n + psize - 1) / psize; i++)
+			cached += vec[i] & 1;
 	}
 	for (size_t o = 0; o < len; o += psize) {
 		sink += p[o];
@@ -93,7 +110,7 @@ static int one(const char *path, const struct stat *st, int type,
 	       struct FTW *ftw)
 {
 	size_t len = st->st_size;
-	long before = minflt();
+	long before = minflt(), off;
 	int fd;
 
 	(void)ftw;
@@ -105,34 +122,35 @@ static int one(const char *path, const struct stat *st, int type,
 		failures++;
 		return 0;
 	}
-	for (long off = 0; off < offsets; off++) {
+	for (off = 0; off < offsets; off++) {
 		if (dropped &&
 		    (errno = posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED))) {
 			printf("# fadvise %s: %s\n", path, strerror(errno));
-			failures++;
 			break;
 		}
-		if (map_at(fd, len, off, path)) {
-			failures++;
+		if (map_at(fd, len, off, path))
 			break;
-		}
 	}
 	close(fd);
-	files++;
+	if (off < offsets)
+		failures++;
+	else
+		files++;
 	if (verbose)
 		printf("# FILE %s %ld %zu %s\n", what, minflt() - before,
-		       (len + psize - 1) / psize * offsets, path);
+		       (len + psize - 1) / psize * off, path);
 	return 0;
 }
 
 static int pass(const char *dir, const char *prefix, const char *name,
 		int n)
 {
-	long before;
+	long before, major;
 
 	what = name;
 	files = pages = failures = cached = 0;
 	before = minflt();
+	major = majflt();
 	if (nftw(dir, one, 16, FTW_PHYS)) {
 		printf("not ok %d %s: nftw(%s): %s\n", n, what, dir,
 		       strerror(errno));
@@ -140,10 +158,12 @@ static int pass(const char *dir, const char *prefix, const char *name,
 	}
 	printf("# METRIC %s_minor_faults_%s %ld faults\n", prefix, what,
 	       minflt() - before);
+	printf("# METRIC %s_major_faults_%s %ld faults\n", prefix, what,
+	       majflt() - major);
 	printf("# METRIC %s_pages_%s %ld pages\n", prefix, what, pages);
 	if (dropped)
-		printf("# %ld of the pages were still cached when mapped\n",
-		       cached);
+		printf("# METRIC %s_pages_cached_%s %ld pages\n", prefix,
+		       what, cached);
 	if (!files || failures) {
 		printf("not ok %d %s: %ld files read, %ld failed\n", n, what,
 		       files, failures);
@@ -154,18 +174,21 @@ static int pass(const char *dir, const char *prefix, const char *name,
 	return 0;
 }
 
-/* Pages in the fault-around window; 16 (the default) if unreadable. */
-static long window(void)
+/* Pages in the fault-around window; the default's if unreadable. */
+static long window(const char *prefix)
 {
 	FILE *f = fopen(FAB, "r");
 	unsigned long bytes = 0;
+	int known = f && fscanf(f, "%lu", &bytes) == 1 &&
+		    bytes >= (unsigned long)psize;
 
-	if (!f || fscanf(f, "%lu", &bytes) != 1 || bytes < (unsigned long)psize)
-		bytes = 16 * psize;
 	if (f)
 		fclose(f);
-	printf("# fault-around window %lu bytes%s\n", bytes,
-	       f ? "" : " (" FAB " unreadable: the default)");
+	if (!known) {
+		bytes = 65536 > psize ? 65536 : psize;
+		printf("# %s unreadable: the default window\n", FAB);
+	}
+	printf("# METRIC %s_window %lu bytes\n", prefix, bytes);
 	return bytes / psize;
 }
 
@@ -185,7 +208,7 @@ int main(int argc, char **argv)
 	}
 	psize = sysconf(_SC_PAGESIZE);
 	printf("TAP version 13\n1..2\n");
-	offsets = window();
+	offsets = window(argv[2]);
 	bad |= pass(argv[1], argv[2], "written", 1);
 	sync();
 	dropped = 1;
