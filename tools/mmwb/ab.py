@@ -74,6 +74,7 @@ def run_plan(label, plan, rep, img=None, role=None, mem=None, alone=False):
     ir = os.path.join(d, f'initramfs{sfx}.cpio')
     vmdir = os.path.join(d, 'vm' + sfx)
     tests, skipped = plan.tests_for(role, alone=alone)
+    guesttools.ensure(plan)     # every command boots today's tools
     present = initramfs.build(ir, plan, bindirs(label), tests=tests,
                               tree=base.TREE, rev=base.BASE_TAG)
     log(f'vm: {label}: booting ({len(tests)} tests{" alone" if alone else ""}'
@@ -153,13 +154,13 @@ def guest_verdict(label, r, plan=None, role=None):
     splat the plan expects on this kernel (console:<kind> fail) is not
     an error; its row says so."""
     if r.hung and len(r.stalls) > 1:
-        tail = vm._text(r.console).splitlines()[-15:]
+        tail = vm.read_text(r.console).splitlines()[-15:]
         return StepError('vm', r.console, f'{label}: the kernel did not '
                          f'reach init in {vm.INIT_LIMIT} s, in two boots; '
                          'killed. Console tail:\n' + '\n'.join(tail),
                          EXIT_HANG)
     if r.hung:
-        tail = vm._text(r.console).splitlines()[-15:]
+        tail = vm.read_text(r.console).splitlines()[-15:]
         return StepError('vm', r.console, f'{label}: guest hung; killed at '
                          f'the global timeout ({r.wall:.0f} s). Console '
                          'tail:\n' + '\n'.join(tail), EXIT_HANG)
@@ -180,7 +181,7 @@ def guest_verdict(label, r, plan=None, role=None):
                          'finished; the next run boots a new one',
                          EXIT_GUEST)
     if not r.done:
-        tail = vm._text(r.console).splitlines()[-15:]
+        tail = vm.read_text(r.console).splitlines()[-15:]
         err = os.path.join(os.path.dirname(r.console), 'qemu.err')
         if not tail and os.path.exists(err):
             return StepError('vm', err, f'{label}: QEMU did not start:\n'
@@ -225,8 +226,6 @@ def side_by_side(plan, guests, rep, mem=None):
     time (each TCG guest keeps about one host core busy; MMWB_SERIAL=1
     boots them one after the other).  Rows go to rep in guest order.
     Returns the StepErrors of the guests that went wrong."""
-    if any(t.binary.startswith(guesttools.PREFIX) for t in plan.tests):
-        guesttools.build()      # every command boots today's tools
     parts = {label: report.Report() for label, _ in guests}
 
     def one(guest):

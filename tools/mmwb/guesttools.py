@@ -5,12 +5,14 @@ same binary for both kernels."""
 
 import glob
 import os
+import threading
 
 from .common import BUILD, StepError, EXIT_BUILD, log, run
 
 SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'guest')
 OUT = os.path.join(BUILD, 'out', 'tools')
 PREFIX = 'tool:'
+_built = threading.Lock(), []
 
 
 def names():
@@ -30,3 +32,15 @@ def build(out=OUT):
                             + p.stdout.strip(), EXIT_BUILD)
     log(f'guest tools: {" ".join(sorted(names()))} in {out}')
     return out
+
+
+def ensure(plan):
+    """Build the tools once per command, before the first guest whose
+    plan names one boots (guests boot from threads side by side)."""
+    if not any(t.binary.startswith(PREFIX) for t in plan.tests):
+        return
+    lock, done = _built
+    with lock:
+        if not done:
+            build()
+            done.append(True)
