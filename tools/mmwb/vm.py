@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 """Boot a kernel under QEMU, run the plan's init, collect the logs."""
 
+import glob
 import os
 import re
 import shutil
@@ -49,7 +50,7 @@ POLL = 10       # seconds between looks at QEMU and the logs
 class Run:
     console: str            # path of the console log
     testlog: str            # path of the test port log
-    wall: float = 0.0
+    wall: float = 0.0       # of the boot that counted (not a stalled one)
     hung: bool = False
     qemu_rc: int = 0        # QEMU's exit status (negative: a signal)
     boot_secs: float = None  # guest uptime when init started
@@ -57,6 +58,7 @@ class Run:
     splats: list = field(default_factory=list)
     outputs: dict = field(default_factory=dict)  # test -> (rc, secs, text)
     stalls: list = field(default_factory=list)   # boots that never reached init
+    stall_secs: float = 0.0
 
 
 def disks(workdir):
@@ -184,22 +186,33 @@ def boot(kernel, initrd, workdir, timeout, extra_cmdline=(), drives=None,
          label='vm', mem=MEM):
     """Run one VM to completion or to the global timeout.  A kernel that
     does not reach init in INIT_LIMIT s is booted once more (its console
-    kept as console.stalled1.log); a second such boot hangs the run."""
+    kept as console.stalled1.log, what it reported counted in r.splats);
+    a second such boot hangs the run."""
     if not shutil.which(QEMU):
         raise StepError('vm', QEMU, "missing: install with 'apt-get install "
                         "qemu-system-x86'", EXIT_DEPS)
     os.makedirs(workdir, exist_ok=True)
     r = Run(console=os.path.join(workdir, 'console.log'),
             testlog=os.path.join(workdir, 'tests.log'))
-    t0 = time.monotonic()
+    for old in glob.glob(os.path.join(workdir, '*.stalled*')):
+        os.remove(old)      # an earlier run's, not this one's
+    splats = []
     for attempt in (1, 2):
+        t0 = time.monotonic()
         stalled = _boot_once(r, kernel, initrd, workdir, timeout,
                              extra_cmdline, drives, label, mem)
+        r.wall = time.monotonic() - t0
         if not stalled:
             break
+        r.stall_secs += r.wall
         keep = os.path.join(workdir, f'console.stalled{attempt}.log')
         shutil.copy(r.console, keep)
-        lines = [x for x in _text(keep).splitlines()
+        err = os.path.join(workdir, 'qemu.err')
+        if os.path.exists(err):
+            shutil.copy(err, os.path.join(workdir,
+                                          f'qemu.stalled{attempt}.err'))
+        splats += scan_console(read_text(keep))
+        lines = [x for x in read_text(keep).splitlines()
                  if x.strip()]
         r.stalls.append(f'{lines[-1].strip() if lines else "no output"} '
                         f'(console: {keep})')
@@ -208,10 +221,11 @@ def boot(kernel, initrd, workdir, timeout, extra_cmdline=(), drives=None,
             + ('; booting once more' if attempt == 1 else ''))
     else:
         r.hung = True       # r.stalls says why: no init, twice
-    r.wall = time.monotonic() - t0
-    text = _text(r.testlog)
+    text = read_text(r.testlog)
     r.outputs, r.boot_secs, r.done = parse_testlog(text)
-    r.splats = scan_console(_text(r.console))
+    if len(r.stalls) < 2:   # else console.log is console.stalled2.log
+        splats += scan_console(read_text(r.console))
+    r.splats = splats
     return r
 
 
@@ -237,8 +251,11 @@ def _boot_once(r, kernel, initrd, workdir, timeout, extra_cmdline, drives,
         except subprocess.TimeoutExpired:
             pass
         el = time.monotonic() - t0
+        # The init's first line in the test log says so too, where a
+        # 'quiet' on the command line hides the kernel's.
         if not init:
-            init = bool(INIT_RE.search(_text(r.console)))
+            init = bool(INIT_RE.search(read_text(r.console)) or
+                        os.path.getsize(r.testlog))
         r.hung = el > timeout
         stalled = not r.hung and not init and el > INIT_LIMIT
         if r.hung or stalled:
@@ -253,7 +270,7 @@ def _boot_once(r, kernel, initrd, workdir, timeout, extra_cmdline, drives,
     return stalled
 
 
-def _text(path):
+def read_text(path):
     with open(path, errors='replace') as f:
         return f.read()
 

@@ -19,11 +19,22 @@ logs = [a[len('file:'):] for a in sys.argv if a.startswith('file:')]
 count = os.path.join(os.path.dirname(logs[0]), 'boots')
 n = int(open(count).read()) if os.path.exists(count) else 0
 open(count, 'w').write(str(n + 1))
+stall = n < int(os.environ['FAKE_STALLS'])
 with open(logs[0], 'w') as con:
     con.write('[    2.176752] vgaarb: loaded\\n')
+    if stall and os.environ.get('FAKE_SPLAT'):
+        con.write('[    2.2] WARNING: CPU: 0 PID: 1 at mm/x.c:1 f+0x1\\n')
     con.flush()
-    if n < int(os.environ['FAKE_STALLS']):
+    if stall:
         time.sleep(60)
+    if os.environ.get('FAKE_QUIET'):
+        # 'quiet': no "Run /init" line, and an init slower than the limit
+        with open(logs[1], 'w') as t:
+            t.write('MMWB-BOOT 3.1\\n')
+            t.flush()
+            time.sleep(2)
+            t.write('MMWB-DONE\\n')
+        sys.exit(0)
     con.write('[    3.036248] Run /init as init process\\n')
 with open(logs[1], 'w') as t:
     t.write('MMWB-BOOT 3.1\\nMMWB-DONE\\n')
@@ -72,3 +83,17 @@ class InitLimit(unittest.TestCase):
         self.assertTrue(r.done)
         self.assertEqual(r.stalls, [])
         self.assertEqual(r.boot_secs, 3.1)
+
+    def test_splat_of_a_stalled_boot_counts(self):
+        with mock.patch.dict(os.environ, {'FAKE_SPLAT': '1'}):
+            r = self.boot(1)
+        self.assertTrue(r.done)
+        self.assertEqual([k for k, _ in r.splats], ['warning'])
+        e = ab.guest_verdict('series', r)
+        self.assertIn('warning in the console', str(e))
+
+    def test_quiet_kernel_reaches_init_by_the_test_log(self):
+        with mock.patch.dict(os.environ, {'FAKE_QUIET': '1'}):
+            r = self.boot(0)
+        self.assertTrue(r.done)
+        self.assertEqual(r.stalls, [])
