@@ -37,10 +37,11 @@ SPLATS = [
 ]
 ACCEL_CACHE = os.path.join(BUILD, 'accel')
 # From QEMU's start to the kernel's "Run /init as init process": about
-# 5 s for our kernel under TCG, 60 s for the debug kernel.  Now and then
-# multi-threaded TCG stops a kernel in its own boot for good (once after
-# "vgaarb: loaded", at 2.2 s of guest time).  Such a boot is killed at
-# this limit and the guest booted once more; a second one is an error.
+# 5 s for our kernel under TCG, 12 s for the debug kernel (65 s without
+# acpi=noirq).  Now and then multi-threaded TCG stops a kernel in its
+# own boot for good (once after "vgaarb: loaded", at 2.2 s of guest
+# time).  Such a boot is killed at this limit and the guest booted once
+# more; a second one is an error.
 INIT_LIMIT = 300
 INIT_RE = re.compile(r'Run \S+ as init process')
 POLL = 10       # seconds between looks at QEMU and the logs
