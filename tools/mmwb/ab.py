@@ -131,7 +131,7 @@ def run_plan(label, plan, rep, img=None, role=None, mem=None, alone=False):
         rep.add(label, 'vm', 'boot 1 (no init: booted once more)', 'xfail',
                 0, True, f'no init in {vm.INIT_LIMIT} s; the console '
                 f'stopped at: {r.stalls[0]}')
-    if r.hung and len(r.stalls) > 1:
+    if r.no_init:
         rep.add(label, 'vm', 'init reached', 'error', r.wall, False,
                 f'no init in {vm.INIT_LIMIT} s, twice; the console stops '
                 f'at: {r.stalls[-1]}')
@@ -153,14 +153,13 @@ def guest_verdict(label, r, plan=None, role=None):
     """StepError for a run whose guest went wrong, with the excerpt.  A
     splat the plan expects on this kernel (console:<kind> fail) is not
     an error; its row says so."""
-    if r.hung and len(r.stalls) > 1:
-        tail = vm.read_text(r.console).splitlines()[-15:]
+    tail = vm.read_text(r.console).splitlines()[-15:]
+    if r.no_init:
         return StepError('vm', r.console, f'{label}: the kernel did not '
                          f'reach init in {vm.INIT_LIMIT} s, in two boots; '
                          'killed. Console tail:\n' + '\n'.join(tail),
                          EXIT_HANG)
     if r.hung:
-        tail = vm.read_text(r.console).splitlines()[-15:]
         return StepError('vm', r.console, f'{label}: guest hung; killed at '
                          f'the global timeout ({r.wall:.0f} s). Console '
                          'tail:\n' + '\n'.join(tail), EXIT_HANG)
@@ -181,7 +180,6 @@ def guest_verdict(label, r, plan=None, role=None):
                          'finished; the next run boots a new one',
                          EXIT_GUEST)
     if not r.done:
-        tail = vm.read_text(r.console).splitlines()[-15:]
         err = os.path.join(os.path.dirname(r.console), 'qemu.err')
         if not tail and os.path.exists(err):
             return StepError('vm', err, f'{label}: QEMU did not start:\n'

@@ -12,7 +12,8 @@ from .common import BUILD, StepError, EXIT_BUILD, log, run
 SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'guest')
 OUT = os.path.join(BUILD, 'out', 'tools')
 PREFIX = 'tool:'
-_built = threading.Lock(), []
+_lock = threading.Lock()
+_built = False
 
 
 def names():
@@ -37,10 +38,10 @@ def build(out=OUT):
 def ensure(plan):
     """Build the tools once per command, before the first guest whose
     plan names one boots (guests boot from threads side by side)."""
+    global _built
     if not any(t.binary.startswith(PREFIX) for t in plan.tests):
         return
-    lock, done = _built
-    with lock:
-        if not done:
+    with _lock:
+        if not _built:
             build()
-            done.append(True)
+            _built = True

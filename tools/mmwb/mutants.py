@@ -296,12 +296,11 @@ def run_guest(rep, tree, mutants, plan_path):
             # shows nothing about the mutant: boot it once more.
             for boot in (1, 2):
                 part = report.Report()
-                ab.run_plan(label, plan, part, img=img, role='series')
+                vmrun = ab.run_plan(label, plan, part, img=img,
+                                    role='series')
                 # vm.boot() boots a kernel that never reached init once
                 # more itself: a second time would be a third and fourth.
-                if not unbooted(part) or any(
-                        r.suite == 'vm' and r.case == 'init reached'
-                        for r in part.rows):
+                if not unbooted(part) or vmrun.no_init:
                     break
                 log(f'mutants: {m.id}: the guest died before its first '
                     'test' + ('; booting it again' if boot == 1 else ''))

@@ -61,6 +61,11 @@ class Run:
     stalls: list = field(default_factory=list)   # boots that never reached init
     stall_secs: float = 0.0
 
+    @property
+    def no_init(self):
+        """Both boots stalled before init: the run is hung for that."""
+        return len(self.stalls) > 1
+
 
 def disks(workdir):
     """A fresh XFS disk (large folio page cache) and a swap disk for one
@@ -212,9 +217,9 @@ def boot(kernel, initrd, workdir, timeout, extra_cmdline=(), drives=None,
         if os.path.exists(err):
             shutil.copy(err, os.path.join(workdir,
                                           f'qemu.stalled{attempt}.err'))
-        splats += scan_console(read_text(keep))
-        lines = [x for x in read_text(keep).splitlines()
-                 if x.strip()]
+        text = read_text(keep)
+        splats += scan_console(text)
+        lines = [x for x in text.splitlines() if x.strip()]
         r.stalls.append(f'{lines[-1].strip() if lines else "no output"} '
                         f'(console: {keep})')
         log(f'vm: {label}: no init after {INIT_LIMIT} s, the console '
@@ -224,7 +229,7 @@ def boot(kernel, initrd, workdir, timeout, extra_cmdline=(), drives=None,
         r.hung = True       # r.stalls says why: no init, twice
     text = read_text(r.testlog)
     r.outputs, r.boot_secs, r.done = parse_testlog(text)
-    if len(r.stalls) < 2:   # else console.log is console.stalled2.log
+    if not r.no_init:       # else console.log is console.stalled2.log
         splats += scan_console(read_text(r.console))
     r.splats = splats
     return r

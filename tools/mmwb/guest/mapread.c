@@ -50,20 +50,15 @@ static volatile unsigned long sink;
 static long psize, offsets;
 static unsigned char vec[4096];		/* mincore(), a chunk at a time */
 
-static long minflt(void)
+/* Minor faults so far; the major ones in *major if major is not NULL. */
+static long minflt(long *major)
 {
 	struct rusage ru;
 
 	getrusage(RUSAGE_SELF, &ru);
+	if (major)
+		*major = ru.ru_majflt;
 	return ru.ru_minflt;
-}
-
-static long majflt(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_SELF, &ru);
-	return ru.ru_majflt;
 }
 
 /* Map @len bytes of @fd at @off pages past a PMD boundary and read them. */
@@ -110,7 +105,7 @@ static int one(const char *path, const struct stat *st, int type,
 	       struct FTW *ftw)
 {
 	size_t len = st->st_size;
-	long before = minflt(), off;
+	long before = minflt(NULL), off;
 	int fd;
 
 	(void)ftw;
@@ -137,7 +132,7 @@ static int one(const char *path, const struct stat *st, int type,
 	else
 		files++;
 	if (verbose)
-		printf("# FILE %s %ld %zu %s\n", what, minflt() - before,
+		printf("# FILE %s %ld %zu %s\n", what, minflt(NULL) - before,
 		       (len + psize - 1) / psize * off, path);
 	return 0;
 }
@@ -145,21 +140,21 @@ static int one(const char *path, const struct stat *st, int type,
 static int pass(const char *dir, const char *prefix, const char *name,
 		int n)
 {
-	long before, major;
+	long before, major, after, major_after;
 
 	what = name;
 	files = pages = failures = cached = 0;
-	before = minflt();
-	major = majflt();
+	before = minflt(&major);
 	if (nftw(dir, one, 16, FTW_PHYS)) {
 		printf("not ok %d %s: nftw(%s): %s\n", n, what, dir,
 		       strerror(errno));
 		return 1;
 	}
+	after = minflt(&major_after);
 	printf("# METRIC %s_minor_faults_%s %ld faults\n", prefix, what,
-	       minflt() - before);
+	       after - before);
 	printf("# METRIC %s_major_faults_%s %ld faults\n", prefix, what,
-	       majflt() - major);
+	       major_after - major);
 	printf("# METRIC %s_pages_%s %ld pages\n", prefix, what, pages);
 	if (dropped)
 		printf("# METRIC %s_pages_cached_%s %ld pages\n", prefix,
