@@ -14,6 +14,9 @@ TOOLS = {
     'xz': 'xz-utils', 'perl': 'perl', 'rsync': 'rsync',
     'qemu-system-x86_64': 'qemu-system-x86',
     'busybox': 'busybox-static',
+    # kselftest's own scripts (ksft_*.sh -> run_vmtests.sh) run in the
+    # guest under bash (initramfs.BASH).
+    'bash-static': 'bash-static',
     'sparse': 'sparse', 'spatch': 'coccinelle', 'b4': 'b4',
     'quilt': 'quilt', 'shellcheck': 'shellcheck', 'patch': 'patch',
     'mkfs.xfs': 'xfsprogs', 'stress-ng': 'stress-ng',

@@ -11,6 +11,8 @@ from .common import StepError, EXIT_BUILD, EXIT_DEPS
 from . import guesttools, plan as planmod
 
 BUSYBOX = '/bin/busybox'
+# kselftest's scripts want bash; the static one needs no libraries.
+BASH = '/bin/bash-static'
 # Libraries glibc loads with dlopen(), which ldd cannot see:
 # pthread_cancel() needs libgcc_s for unwinding (migration selftest).
 DLOPENED = ['/lib/x86_64-linux-gnu/libgcc_s.so.1']
@@ -80,6 +82,43 @@ def _libs(binary):
     return out
 
 
+def script_dir(binary):
+    """The guest folder of a kselftest script and its siblings, or None
+    for a test that is a program: a script (ksft_hmm.sh) runs the others
+    from its own folder (run_vmtests.sh, test_hmm.sh, hmm-tests), as
+    kselftest runs it, so the whole folder it was built in goes along."""
+    if not binary.endswith('.sh'):
+        return None
+    where = binary.rsplit(':', 1)[0] + '-' if ':' in binary else ''
+    return f'/tests/{where}mm'
+
+
+def _copy_script_dir(src, root, guest):
+    """A kselftest folder (scripts and programs) into the guest, once,
+    with bash; returns the libraries its programs need."""
+    dst = os.path.join(root, guest.lstrip('/'))
+    libs = set()
+    if os.path.isdir(dst):
+        return libs
+    if not os.path.isfile(BASH):
+        raise StepError('initramfs', BASH, 'static bash missing (kselftest '
+                        "scripts run under it); install with 'apt-get "
+                        "install bash-static'", EXIT_DEPS)
+    bash = os.path.join(root, 'bin', 'bash')
+    if not os.path.exists(bash):
+        shutil.copy2(BASH, bash)
+    os.makedirs(dst)
+    for name in sorted(os.listdir(src)):
+        path = os.path.join(src, name)
+        if not os.path.isfile(path) or not (
+                name.endswith('.sh') or os.access(path, os.X_OK)):
+            continue
+        shutil.copy2(path, os.path.join(dst, name))
+        if not name.endswith('.sh'):
+            libs |= _libs(path)
+    return libs
+
+
 def init_script(plan, tests_present, tests=None):
     """The guest's /init.  Test output goes to ttyS1 between markers;
     markers also go to /dev/kmsg so the console shows which test ran."""
@@ -111,6 +150,11 @@ def init_script(plan, tests_present, tests=None):
             continue
         exe = t.binary.replace(':', '-')
         argv = ' '.join(q(a) for a in [f'/tests/{exe}', *t.args])
+        cwd = '/tmp'
+        if script_dir(t.binary):
+            cwd = script_dir(t.binary)
+            name = t.binary.rsplit(':', 1)[-1]
+            argv = ' '.join(q(a) for a in ['bash', f'./{name}', *t.args])
         runs = 1 + plan.retry.get(t.name, (0, ''))[0]
         # A test the plan retries writes each run to a file, passed on
         # when the run ends: a run that bailed out in a forked child
@@ -121,7 +165,7 @@ def init_script(plan, tests_present, tests=None):
             't0=$(up)',
             'n=1',
             'while :; do',
-            f'  (cd /tmp && exec {argv}) </dev/null {out} &',
+            f'  (cd {cwd} && exec {argv}) </dev/null {out} &',
             '  pid=$!',
             f'  watchdog $pid {t.timeout} {t.name} </dev/null &',
             '  wd=$!',
@@ -175,6 +219,12 @@ def build(dest, plan, bindir, init_override=None, tests=None, tree=None,
         name = t.binary.removeprefix('series:').removeprefix(
             guesttools.PREFIX).removeprefix(planmod.HOST)
         src = os.path.join(bindir(t.binary), name)
+        if script_dir(t.binary):
+            if os.path.isfile(src):
+                libs |= _copy_script_dir(bindir(t.binary), root,
+                                         script_dir(t.binary))
+                present.add(t.name)
+            continue
         if os.path.isfile(src) and os.access(src, os.X_OK):
             dst = os.path.join(root, 'tests', t.binary.replace(':', '-'))
             if not os.path.exists(dst):

@@ -9,9 +9,13 @@ from .common import log, run
 from .kbuild import BUILD_ENV, JOBS, make_args
 
 
+def src_dir(tree):
+    return os.path.join(tree, 'tools', 'testing', 'selftests', 'mm')
+
+
 def selftest_make(tree, kbuild_out, outdir, targets=()):
     """make command for the mm selftests against the kernel's headers."""
-    src = os.path.join(tree, 'tools', 'testing', 'selftests', 'mm')
+    src = src_dir(tree)
     inc = os.path.join(kbuild_out, 'usr', 'include')
     return ['make', '-k', '-C', src, f'-j{JOBS}', f'OUTPUT={outdir}',
             f'KHDR_INCLUDES=-isystem {inc}', 'CC=ccache gcc', *targets]
@@ -36,6 +40,13 @@ def build_mm(tree, kbuild_out, outdir, label, targets=()):
                 env=BUILD_ENV,
                 check=False, stdout=f, step='kselftest')
     secs = time.monotonic() - t0
+    # The scripts beside the binaries, as 'make install' puts them: the
+    # path kselftest users run (ksft_<category>.sh -> run_vmtests.sh ->
+    # the test) starts from them.
+    for name in os.listdir(src_dir(tree)):
+        if name.endswith('.sh'):
+            shutil.copy2(os.path.join(src_dir(tree), name),
+                         os.path.join(outdir, name))
     status = 'ok' if p.returncode == 0 else f'some targets failed, see {logf}'
     log(f'kselftest: {label}: {secs:.0f} s, {status}')
     return secs, p.returncode == 0

@@ -116,11 +116,13 @@ def title(name):
     return name
 
 
-def maintainers(wt, files):
-    """(to, cc) from get_maintainer.pl on the patch files: maintainers
-    To, everyone else (reviewers, lists) Cc."""
+def maintainers(wt, files, source_files=False):
+    """(to, cc) from get_maintainer.pl on the patch files (or, with
+    source_files, on files of the tree): maintainers To, everyone else
+    (reviewers, lists) Cc."""
     p = run(['perl', os.path.join(wt, 'scripts', 'get_maintainer.pl'),
-             '--no-git', '--no-git-fallback', '--no-substatus', *files],
+             '--no-git', '--no-git-fallback', '--no-substatus',
+             *(['-f'] if source_files else []), *files],
             cwd=wt, check=False, capture=True, step='mail')
     to, cc = [], []
     for line in p.stdout.splitlines():
@@ -169,6 +171,11 @@ def write_topic(t, who, prereq_tip):
        signoff=True)
     tip = git(wt, 'rev-parse', 'HEAD', step='mail')
     to, cc = maintainers(wt, t.patches)
+    if t.cc:
+        # The users of what the topic changes: all of them on Cc.
+        more = [x for x in sum(maintainers(wt, t.cc, source_files=True), [])
+                if x not in to and x not in cc]
+        cc += more
     base_sha = git(wt, 'rev-parse', f'{base.BASE_TAG}^{{commit}}',
                    step='mail')
     out = run(['git', '-C', wt, 'format-patch', '--numbered', '--no-signature',

@@ -19,6 +19,10 @@ line, up to the next topic line.  Its fields:
             'needs a needs b' or 'needs a,b')
     metrics prefixes of the report's metrics its cover letter quotes
             (optional, as needs)
+    cc      files outside the topic's patches whose maintainers,
+            reviewers and lists get a copy (optional, as needs): the
+            users of what a fix changes (the drivers an mm/hmm.c fix
+            reaches), as get_maintainer.pl -f names them
 
 Its prose is Documentation/topics/<name>.rst.  The grouping is the one
 source for 'mmwb mail' (one mbox per topic), the cover letters and the
@@ -33,7 +37,7 @@ from dataclasses import dataclass, field
 
 from .common import StepError, EXIT_SERIES
 
-FIELDS = ('tree', 'prefix', 'fixes', 'needs', 'metrics')
+FIELDS = ('tree', 'prefix', 'fixes', 'needs', 'metrics', 'cc')
 _TOPIC = re.compile(r'^#\s*topic\s+(\S+)(.*)$')
 
 
@@ -45,6 +49,7 @@ class Topic:
     fixes: bool
     needs: list = field(default_factory=list)
     metrics: list = field(default_factory=list)
+    cc: list = field(default_factory=list)
     patches: list = field(default_factory=list)
     line: str = ''
 
@@ -65,12 +70,12 @@ def parse_line(line, where):
     if len(words) % 2:
         raise _bad(where, f'topic {m.group(1)}: fields come in pairs '
                    f'({", ".join(FIELDS)})')
-    rec = {'needs': [], 'metrics': []}
+    rec = {'needs': [], 'metrics': [], 'cc': []}
     for k, v in zip(words[::2], words[1::2]):
         if k not in FIELDS:
             raise _bad(where, f'topic {m.group(1)}: unknown field {k!r} '
                        f'(known: {", ".join(FIELDS)})')
-        if k in ('needs', 'metrics'):
+        if k in ('needs', 'metrics', 'cc'):
             rec[k] += [x for x in v.split(',') if x]
         elif k in rec:
             raise _bad(where, f'topic {m.group(1)}: {k} given twice')
@@ -83,7 +88,7 @@ def parse_line(line, where):
         raise _bad(where, f'topic {m.group(1)}: fixes must be yes or no')
     return Topic(name=m.group(1), tree=rec['tree'], prefix=rec['prefix'],
                  fixes=rec['fixes'] == 'yes', needs=rec['needs'],
-                 metrics=rec['metrics'], line=line.strip())
+                 metrics=rec['metrics'], cc=rec['cc'], line=line.strip())
 
 
 def read(series, patches_dir):

@@ -283,6 +283,55 @@ class RetryTest(unittest.TestCase):
                                     " && bad=1"), 1)
 
 
+    def test_kselftest_script_runs_from_its_folder(self):
+        """A kselftest script (ksft_hmm.sh) runs under bash from the
+        folder its tree's tests were built in, with its siblings: the
+        path 'make kselftest' takes; a program runs from /tmp."""
+        from mmwb import initramfs
+        self.assertEqual(initramfs.script_dir('series:ksft_hmm.sh'),
+                         '/tests/series-mm')
+        self.assertEqual(initramfs.script_dir('ksft_hmm.sh'), '/tests/mm')
+        self.assertIsNone(initramfs.script_dir('series:hmm-tests'))
+        p = plan.Plan(path='x')
+        p.tests = [plan.Test('k', 10, 'ktap', 'series:ksft_hmm.sh', [], 1),
+                   plan.Test('h', 10, 'ktap', 'series:hmm-tests', [], 2)]
+        init = initramfs.init_script(p, {'k', 'h'})
+        self.assertIn('(cd /tests/series-mm && exec bash ./ksft_hmm.sh) '
+                      '</dev/null >&3 2>&3 &', init)
+        self.assertIn('(cd /tmp && exec /tests/series-hmm-tests) '
+                      '</dev/null >&3 2>&3 &', init)
+
+    def test_kselftest_script_folder_goes_along(self):
+        """The whole folder goes into the guest once, scripts and
+        programs, and bash with it; build files stay out."""
+        from mmwb import initramfs
+        with tempfile.TemporaryDirectory() as d:
+            src = os.path.join(d, 'out')
+            os.makedirs(src)
+            for name, mode in (('ksft_hmm.sh', 0o644),
+                               ('test_hmm.sh', 0o644),
+                               ('hmm-tests', 0o755), ('build.log', 0o644)):
+                with open(os.path.join(src, name), 'w') as f:
+                    f.write('#!/bin/sh\n')
+                os.chmod(os.path.join(src, name), mode)
+            root = os.path.join(d, 'root')
+            os.makedirs(os.path.join(root, 'bin'))
+            bash = os.path.join(d, 'bash-static')
+            with open(bash, 'w') as f:
+                f.write('')
+            old = initramfs.BASH
+            initramfs.BASH = bash
+            try:
+                initramfs._copy_script_dir(src, root, '/tests/series-mm')
+                initramfs._copy_script_dir(src, root, '/tests/series-mm')
+            finally:
+                initramfs.BASH = old
+            self.assertEqual(sorted(os.listdir(
+                os.path.join(root, 'tests', 'series-mm'))),
+                ['hmm-tests', 'ksft_hmm.sh', 'test_hmm.sh'])
+            self.assertTrue(os.path.exists(os.path.join(root, 'bin', 'bash')))
+
+
 class PlanTest(unittest.TestCase):
     def parse(self, text, known=None):
         with tempfile.NamedTemporaryFile('w', suffix='.plan',

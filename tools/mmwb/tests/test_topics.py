@@ -38,6 +38,15 @@ class TopicsTest(unittest.TestCase):
         self.assertEqual((ts[1].tree, ts[1].prefix, ts[1].fixes,
                           ts[1].needs), ('mm-new', 'mm/memory', False, ['fa']))
 
+    def test_cc(self):
+        """cc names files of the tree whose people get a copy, as needs
+        names topics: repeatable and comma separated."""
+        text = SERIES.replace('fixes yes', 'fixes yes cc a/x.c,b/y.c cc c/z.c')
+        with tempfile.TemporaryDirectory() as d:
+            ts = topics.read(write(d, text), '/p')
+        self.assertEqual(ts[0].cc, ['a/x.c', 'b/y.c', 'c/z.c'])
+        self.assertEqual(ts[1].cc, [])
+
     def test_no_topics(self):
         with tempfile.TemporaryDirectory() as d:
             self.assertEqual(topics.read(write(d, '0001-a.patch\n'), '/p'),
