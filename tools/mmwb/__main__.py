@@ -73,7 +73,9 @@ def cmd_check_build(a):
     base.ensure(a.tree)
     files = series.apply(a.tree)
     kbuild.configure(a.tree)
-    objs = checks.touched_objects(files)
+    from .matrix import enabled
+    objs = [o for o in checks.touched_objects(files)
+            if enabled(kbuild.KBUILD, o, a.tree)]
     kbuild.build(a.tree, targets=objs, label=f'{BASE.name}: touched objects')
     tests = sorted({os.path.basename(x)[:-2] for f in files
                     for x in series.touched_paths(f)
@@ -141,7 +143,10 @@ def cmd_try(a):
 
 
 def cmd_run(a):
-    from . import report
+    from . import deps, report
+    # What README.md says: scripts/run on a fresh machine installs what
+    # it needs, as scripts/test does.
+    deps.ensure()
     rep = report.Report()
     errors = ab.ab(rep, plan_path=a.plan)
     finish(rep, errors)

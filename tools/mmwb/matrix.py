@@ -24,7 +24,13 @@ CONFIGS = {
     'no-thp': ['CONFIG_TRANSPARENT_HUGEPAGE=n'],
     'no-hugetlbfs': ['CONFIG_HUGETLBFS=n'],
     'no-device-private': ['CONFIG_TEST_HMM=n', 'CONFIG_DEVICE_PRIVATE=n'],
+    # A driver the series touches, switched on: nouveau's SVM code is
+    # built nowhere else (our own configuration has no DRM).
+    'nouveau-svm': ['CONFIG_PCI=y', 'CONFIG_DRM=y', 'CONFIG_STAGING=y',
+                    'CONFIG_DRM_NOUVEAU=y', 'CONFIG_DRM_NOUVEAU_SVM=y'],
 }
+# A configuration that exists for one driver compiles only its objects.
+ONLY = {'nouveau-svm': ('drivers/gpu/drm/nouveau/',)}
 # A header outside the folder of its includers may be read by anything:
 # then all of mm/ is compiled.
 ANY = 'mm/'
@@ -52,18 +58,26 @@ def object_option(tree, target):
     d, name = os.path.split(target)
     if not name.endswith('.o'):
         return None
-    try:
-        text = open(os.path.join(tree, d, 'Makefile')).read()
-    except OSError:
-        return None
-    m = re.search(r'^obj-\$\((CONFIG_\w+)\)\s*\+?=.*\b'
+    text = ''
+    for makefile in ('Makefile', 'Kbuild'):
+        try:
+            text += open(os.path.join(tree, d, makefile)).read()
+        except OSError:
+            pass
+    # obj-$(CONFIG_X) += name.o, or a composite object's part:
+    # nouveau-$(CONFIG_DRM_NOUVEAU_SVM) += nouveau_svm.o
+    m = re.search(r'^[\w-]+-\$\((CONFIG_\w+)\)\s*\+?=.*\b'
                   + re.escape(name) + r'(\s|$)', text, re.M)
     return m.group(1) if m else None
 
 
 def enabled(out, target, tree=base.TREE):
     """An object is compiled only where the option that builds it is on
-    (lib/test_hmm.o needs TEST_HMM, mm/hmm.o HMM_MIRROR)."""
+    (lib/test_hmm.o needs TEST_HMM, mm/hmm.o HMM_MIRROR), and in a
+    configuration that exists for one driver only if it is that driver's."""
+    only = ONLY.get(os.path.basename(out))
+    if only and not target.startswith(only):
+        return False
     opt = object_option(tree, target)
     if opt is None:
         return True
