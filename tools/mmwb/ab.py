@@ -93,7 +93,11 @@ def run_plan(label, plan, rep, img=None, role=None, mem=None, alone=False):
         else:
             with open(os.path.join(vmdir, f'{t.name}.out'), 'w') as f:
                 f.write(out)
-            timed_out = rc is None or rc == 137
+            # Killed by the init's watchdog (it says so first), or the
+            # guest ended inside the test; a SIGKILL without the
+            # watchdog's word (the OOM killer) is a failure of its own.
+            timed_out = rc is None or (rc == 137 and
+                                       initramfs.TIMEOUT in out)
             # Runs the plan retried (a named flake): each failed run is a
             # row of its own, and only the last run is judged.
             failed, out = results.split_runs(out, initramfs.RETRY)
