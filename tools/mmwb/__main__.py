@@ -73,9 +73,7 @@ def cmd_check_build(a):
     base.ensure(a.tree)
     files = series.apply(a.tree)
     kbuild.configure(a.tree)
-    from .matrix import enabled
-    objs = [o for o in checks.touched_objects(files)
-            if enabled(kbuild.KBUILD, o, a.tree)]
+    objs = checks.built_objects(a.tree, files)
     kbuild.build(a.tree, targets=objs, label=f'{BASE.name}: touched objects')
     tests = sorted({os.path.basename(x)[:-2] for f in files
                     for x in series.touched_paths(f)

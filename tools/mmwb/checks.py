@@ -76,6 +76,14 @@ def touched_objects(patches=None):
     return sorted(objs)
 
 
+def built_objects(tree, patches=None):
+    """The touched objects that our own configuration builds: a driver
+    the series touches (nouveau) is compiled only in its build-matrix
+    configuration."""
+    from .matrix import enabled
+    return [o for o in touched_objects(patches) if enabled(KBUILD, o, tree)]
+
+
 _WARN = re.compile(r'^(\S+?):\d+:\d+: (warning|error): (.*)$')
 
 
@@ -130,10 +138,7 @@ class ObjectChecks:
         self.seen = {}
 
     def __call__(self, label, tree, rep):
-        # Only what our own configuration builds: a driver the series
-        # touches (nouveau) is compiled in its build-matrix configuration.
-        from .matrix import enabled
-        objs = [o for o in touched_objects() if enabled(KBUILD, o, tree)]
+        objs = built_objects(tree)
         if not objs:
             if label == 'series':
                 rep.add('series', 'sparse', '(no kernel object touched)',

@@ -150,11 +150,11 @@ def init_script(plan, tests_present, tests=None):
             continue
         exe = t.binary.replace(':', '-')
         argv = ' '.join(q(a) for a in [f'/tests/{exe}', *t.args])
-        cwd = '/tmp'
-        if script_dir(t.binary):
-            cwd = script_dir(t.binary)
+        folder = script_dir(t.binary)
+        if folder:
             name = t.binary.rsplit(':', 1)[-1]
             argv = ' '.join(q(a) for a in ['bash', f'./{name}', *t.args])
+        cwd = folder or '/tmp'
         runs = 1 + plan.retry.get(t.name, (0, ''))[0]
         # A test the plan retries writes each run to a file, passed on
         # when the run ends: a run that bailed out in a forked child
@@ -219,10 +219,10 @@ def build(dest, plan, bindir, init_override=None, tests=None, tree=None,
         name = t.binary.removeprefix('series:').removeprefix(
             guesttools.PREFIX).removeprefix(planmod.HOST)
         src = os.path.join(bindir(t.binary), name)
-        if script_dir(t.binary):
+        folder = script_dir(t.binary)
+        if folder:
             if os.path.isfile(src):
-                libs |= _copy_script_dir(bindir(t.binary), root,
-                                         script_dir(t.binary))
+                libs |= _copy_script_dir(bindir(t.binary), root, folder)
                 present.add(t.name)
             continue
         if os.path.isfile(src) and os.access(src, os.X_OK):

@@ -43,10 +43,10 @@ def build_mm(tree, kbuild_out, outdir, label, targets=()):
     # The scripts beside the binaries, as 'make install' puts them: the
     # path kselftest users run (ksft_<category>.sh -> run_vmtests.sh ->
     # the test) starts from them.
-    for name in os.listdir(src_dir(tree)):
+    src = src_dir(tree)
+    for name in os.listdir(src):
         if name.endswith('.sh'):
-            shutil.copy2(os.path.join(src_dir(tree), name),
-                         os.path.join(outdir, name))
+            shutil.copy2(os.path.join(src, name), os.path.join(outdir, name))
     status = 'ok' if p.returncode == 0 else f'some targets failed, see {logf}'
     log(f'kselftest: {label}: {secs:.0f} s, {status}')
     return secs, p.returncode == 0

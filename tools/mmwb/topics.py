@@ -38,6 +38,8 @@ from dataclasses import dataclass, field
 from .common import StepError, EXIT_SERIES
 
 FIELDS = ('tree', 'prefix', 'fixes', 'needs', 'metrics', 'cc')
+# The fields that take lists: repeatable, comma separated.
+LISTS = ('needs', 'metrics', 'cc')
 _TOPIC = re.compile(r'^#\s*topic\s+(\S+)(.*)$')
 
 
@@ -70,12 +72,12 @@ def parse_line(line, where):
     if len(words) % 2:
         raise _bad(where, f'topic {m.group(1)}: fields come in pairs '
                    f'({", ".join(FIELDS)})')
-    rec = {'needs': [], 'metrics': [], 'cc': []}
+    rec = {k: [] for k in LISTS}
     for k, v in zip(words[::2], words[1::2]):
         if k not in FIELDS:
             raise _bad(where, f'topic {m.group(1)}: unknown field {k!r} '
                        f'(known: {", ".join(FIELDS)})')
-        if k in ('needs', 'metrics', 'cc'):
+        if k in LISTS:
             rec[k] += [x for x in v.split(',') if x]
         elif k in rec:
             raise _bad(where, f'topic {m.group(1)}: {k} given twice')
