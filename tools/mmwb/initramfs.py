@@ -119,6 +119,24 @@ def _copy_script_dir(src, root, guest):
     return libs
 
 
+# The kernel patches its own text once more after init starts: when the
+# refined TSC calibration replaces tsc-early, every CPU switches to high
+# resolution timers and a work item enables hrtimer_highres_enabled_key.
+# Multi-threaded TCG has once run the int3 of that patch after it was
+# gone ("Oops: int3" at hrtick_enabled_fair, CI of 2026-12-04, 0.35 s
+# into the first test of a guest).  The tests start when every CPU shows
+# hres_active in /proc/timer_list and a second later, so that the patch
+# is behind them; at most 30 s, and not at all in a kernel without
+# CONFIG_HIGH_RES_TIMERS (no hres_active lines).
+SETTLE = """\
+i=0
+while grep -q 'hres_active *: 0' /proc/timer_list 2>/dev/null && [ $i -lt 150 ]; do
+  sleep 0.2; i=$((i + 1))
+done
+grep -q hres_active /proc/timer_list 2>/dev/null && sleep 1
+echo "mmwb: timers settled at $(up) s" > /dev/kmsg"""
+
+
 def init_script(plan, tests_present, tests=None):
     """The guest's /init.  Test output goes to ttyS1 between markers;
     markers also go to /dev/kmsg so the console shows which test ran."""
@@ -137,6 +155,7 @@ def init_script(plan, tests_present, tests=None):
         'up() { cut -d" " -f1 /proc/uptime; }',
         WATCHDOG_FUNCS % {'hung': HUNG, 'timeout': TIMEOUT},
         f'say {BOOT} "$(up)"',
+        SETTLE,
         '[ -b /dev/vda ] && mount -t xfs /dev/vda /mnt/xfs >&3 2>&3',
         '[ -b /dev/vdb ] && swapon /dev/vdb >&3 2>&3',
     ]

@@ -4,6 +4,7 @@ MAINTAINERS, get_maintainer.pl on every patch, kernel-doc on the touched
 files (base against series), the b4 round trip of the mailable series,
 and the generated cover letter."""
 
+import email.utils
 import glob
 import os
 import re
@@ -403,6 +404,18 @@ def _mailinfo(text):
         return r.stdout + open(m).read(), open(p).read()
 
 
+def _same_date(text):
+    """git mailinfo's output with its Date line made canonical: b4 writes
+    "04 Dec", git format-patch "4 Dec", and both are the same date."""
+    def canon(m):
+        try:
+            when = email.utils.parsedate_to_datetime(m.group(1))
+        except (TypeError, ValueError):
+            return m.group(0)
+        return 'Date: ' + when.isoformat()
+    return re.sub(r'^Date: (.*)$', canon, text, count=1, flags=re.M)
+
+
 def b4_roundtrip(rep):
     """b4 am on the local mbox; its am-ready file must carry exactly the
     commits of patches/."""
@@ -425,8 +438,9 @@ def b4_roundtrip(rep):
             'pass' if ok else 'fail', 0, ok, f'{len(msgs)} of {len(want)}')
     for got, f in zip(msgs, want):
         # The blank line that separates mbox messages is not content.
-        a = [x.rstrip('\n') for x in _mailinfo(got)]
-        b = [x.rstrip('\n') for x in _mailinfo(open(f).read())]
+        a = [_same_date(x).rstrip('\n') for x in _mailinfo(got)]
+        b = [_same_date(x).rstrip('\n')
+             for x in _mailinfo(open(f).read())]
         same = a == b
         rep.add('series', 'b4', os.path.basename(f),
                 'pass' if same else 'fail', 0, same,

@@ -117,3 +117,21 @@ class PrerequisiteTest(unittest.TestCase):
 
 if __name__ == '__main__':
     unittest.main()
+
+
+class RoundtripDateTest(unittest.TestCase):
+    """b4 am writes the day of the month with two digits, git
+    format-patch with one: the b4 check must see the same date (the CI
+    run of 2026-12-04 failed nine patches dated 4 Dec on it)."""
+
+    def test_day_with_and_without_leading_zero(self):
+        from mmwb import review
+        a = 'Subject: x\nDate: Fri, 4 Dec 2026 19:10:18 +0000\n'
+        b = 'Subject: x\nDate: Fri, 04 Dec 2026 19:10:18 +0000\n'
+        self.assertEqual(review._same_date(a), review._same_date(b))
+
+    def test_another_date_still_differs(self):
+        from mmwb import review
+        a = 'Date: Fri, 4 Dec 2026 19:10:18 +0000\n'
+        b = 'Date: Fri, 4 Dec 2026 19:10:19 +0000\n'
+        self.assertNotEqual(review._same_date(a), review._same_date(b))

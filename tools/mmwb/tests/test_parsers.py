@@ -283,6 +283,17 @@ class RetryTest(unittest.TestCase):
                                     " && bad=1"), 1)
 
 
+    def test_tests_start_after_the_timers_settle(self):
+        """The wait for hres_active comes before the first test (the
+        int3 of the hrtimer key's text patch, CI of 2026-12-04)."""
+        from mmwb import initramfs
+        p = plan.Plan(path='x')
+        p.tests = [plan.Test('a', 10, 'ktap', 'a', [], 1)]
+        init = initramfs.init_script(p, {'a'})
+        self.assertIn("grep -q 'hres_active *: 0' /proc/timer_list", init)
+        self.assertLess(init.index('hres_active'),
+                        init.index('say MMWB-BEGIN a'))
+
     def test_kselftest_script_runs_from_its_folder(self):
         """A kselftest script (ksft_hmm.sh) runs under bash from the
         folder its tree's tests were built in, with its siblings: the
