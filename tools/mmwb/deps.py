@@ -19,7 +19,8 @@ TOOLS = {
     'bash-static': 'bash-static',
     'sparse': 'sparse', 'spatch': 'coccinelle', 'b4': 'b4',
     'quilt': 'quilt', 'shellcheck': 'shellcheck', 'patch': 'patch',
-    'mkfs.xfs': 'xfsprogs', 'stress-ng': 'stress-ng',
+    'mkfs.xfs': 'xfsprogs', 'mkfs.ext4': 'e2fsprogs',
+    'stress-ng': 'stress-ng',
     'pahole': 'dwarves', 'depmod': 'kmod', 'rst2html': 'python3-docutils',
     'sphinx-build': 'python3-sphinx',
     # coccicheck's scripts with OCaml parts compile them at run time.

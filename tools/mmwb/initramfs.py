@@ -250,6 +250,14 @@ def build(dest, plan, bindir, init_override=None, tests=None, tree=None,
                 shutil.copy2(src, dst)
                 libs |= _libs(src)
             present.add(t.name)
+    for name in plan.programs:
+        src = shutil.which(name)
+        if not src:
+            raise StepError('initramfs', name, 'a program the plan names '
+                            "is not on the host (run 'scripts/mmwb deps')",
+                            EXIT_DEPS)
+        shutil.copy2(os.path.realpath(src), os.path.join(root, 'sbin', name))
+        libs |= _libs(src)
     if libs:
         libs |= {x for x in DLOPENED if os.path.exists(x)}
     for lib in libs:

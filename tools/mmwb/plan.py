@@ -13,6 +13,9 @@
     alone  <test> <reason...>   (runs after the side-by-side guests,
                                  each kernel in a guest of its own)
     data   <guest directory> <directory of the base kernel tree>
+    program <name>   (a program of the host, copied into the guest's
+                      /sbin with its libraries: mkfs.xfs for setup lines
+                      and kselftest scripts)
     inherit <plan> [setup]   (first line: take another plan's lines)
     drop   <test> <reason...>   (a test inherited, not run here)
 
@@ -102,6 +105,7 @@ class Plan:
     skip: dict = field(default_factory=dict)   # test -> reason
     alone: dict = field(default_factory=dict)  # test -> reason
     data: list = field(default_factory=list)   # (guest dir, tree dir)
+    programs: list = field(default_factory=list)  # host program names
 
     def tests_for(self, kernel, alone=False):
         """(tests that run on this kernel, {test: reason} skipped), of
@@ -279,6 +283,15 @@ def parse(path, formats, known_binaries=None):
                 err(n, 'data needs <absolute guest directory> <directory '
                     'of the kernel tree, relative>')
             plan.data.append((w[0], w[1]))
+        elif kw == 'program':
+            w = rest.split()
+            if len(w) != 1 or '/' in w[0]:
+                err(n, 'program needs <name>: a program on the host PATH')
+            if known_binaries is not None and not shutil.which(w[0]):
+                err(n, f'program {w[0]}: not on the host (the deps stage '
+                    'installs it)')
+            if w[0] not in plan.programs:
+                plan.programs.append(w[0])
         elif kw == 'metric':
             try:
                 w = shlex.split(rest)
@@ -329,6 +342,7 @@ def _inherit(plan, other, setup_only):
     plan.boot += other.boot
     plan.setup += other.setup
     plan.data += other.data
+    plan.programs += [x for x in other.programs if x not in plan.programs]
     if setup_only:
         return
     plan.timeout = other.timeout

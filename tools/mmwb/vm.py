@@ -68,12 +68,13 @@ class Run:
 
 
 def disks(workdir):
-    """A fresh XFS disk (large folio page cache) and a swap disk for one
-    guest; each guest has its own, so that two can run side by side."""
+    """A fresh XFS disk (large folio page cache; sparse, 4 GiB: the plan's
+    loop file systems live on it) and a swap disk for one guest; each
+    guest has its own, so that two can run side by side."""
     xfs = os.path.join(workdir, 'xfs.img')
     swap = os.path.join(workdir, 'swap.img')
     os.makedirs(workdir, exist_ok=True)
-    for path, size, mkfs in ((xfs, 1 << 30, ['mkfs.xfs', '-q', '-f']),
+    for path, size, mkfs in ((xfs, 4 << 30, ['mkfs.xfs', '-q', '-f']),
                              (swap, 512 << 20, ['mkswap'])):
         if os.path.exists(path):
             os.unlink(path)
