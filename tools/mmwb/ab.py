@@ -215,6 +215,7 @@ def ab(rep, plan_path=DEFAULT_PLAN, hooks=(), tree=base.TREE):
                         + '\n'.join(diffs), EXIT_SERIES)
     build_kernel('series', tree, rep, hooks)
     hosttests.anon_order(rep, tree)
+    hosttests.anon_order_bench(rep, tree)
     from .mutants import ci_mutants     # mutants.py builds on this module
     ci_mutants(rep, tree, plan)
     errors = side_by_side(plan, [('base', None), ('series', None)], rep)

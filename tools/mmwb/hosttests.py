@@ -13,7 +13,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 
-from .common import BUILD, log, run
+from .common import BUILD, ROOT, log, run
 from . import results
 
 OUT = os.path.join(BUILD, 'out', 'host')
@@ -86,6 +86,37 @@ def anon_order(rep, tree):
                        vals.get('anon_order_pte_reads_worst_helper_512'),
                        'reads')
         log(f'anon-order-{size}: {secs:.1f} s, rc {rc}')
+
+
+BENCH = os.path.join(ROOT, 'tools', 'bench', 'anon-order')
+
+
+def anon_order_bench(rep, tree):
+    """The series' calc_anonymous_folio_order() against 7.3.4's loop,
+    timed on the host (tools/bench/anon-order): ns per call per shape,
+    the loop in the base column, the helper in the series column, and
+    what one order-0 anonymous fault costs here, in the same run."""
+    if not os.path.isfile(os.path.join(tree, 'mm', 'anon_folio_order.h')):
+        return
+    out = os.path.join(OUT, 'anon-order-bench')
+    os.makedirs(out, exist_ok=True)
+    p = run(['make', '-s', '-C', BENCH, f'TREE={tree}', f'OUTPUT={out}',
+             'run'], check=False, capture=True, step='anon-order-bench',
+            timeout=TIMEOUT * 5)
+    if p.returncode:
+        rep.add('series', 'anon-order-bench', 'run', 'fail', 0, False,
+                last_line(p.stdout))
+        return
+    for name, value, unit in results.parse_metrics(p.stdout):
+        for who, col in (('_loop_ns', 'base'), ('_helper_ns', 'series')):
+            if name.endswith(who):
+                rep.metric(name[:-len(who)] + '_ns', col, value, unit)
+                if col == 'series':
+                    rep.ratio(name[:-len(who)] + '_ns')
+        if name == 'bench_anon_fault_ns':
+            rep.metric(name, 'series', value, unit)
+    rep.add('series', 'anon-order-bench', 'the helper and the loop choose '
+            'the same order in every shape', 'pass', 0, True, '')
 
 
 def judge_anon_order(root, out):
