@@ -250,6 +250,19 @@ def _boot_once(r, kernel, initrd, workdir, timeout, extra_cmdline, drives,
     t0 = time.monotonic()
     with open(os.path.join(workdir, 'qemu.err'), 'w') as err:
         p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
+    try:
+        return _watch(r, p, t0, timeout, label)
+    finally:
+        # Interrupted (Ctrl-C, or SIGTERM turned into one by 'mmwb
+        # mutants'): QEMU must not outlive us.
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
+def _watch(r, p, t0, timeout, label):
+    """Wait for the QEMU process p of r; True if the kernel never
+    reached init."""
     last, init, stalled = '', False, False
     while True:
         try:
