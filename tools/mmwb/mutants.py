@@ -220,14 +220,10 @@ def series_results(report_dir=None):
     """{(suite, case): result} of the series kernel in the last A/B
     report: the control a mutant's run is compared with."""
     path = os.path.join(report_dir or report.REPORT, 'results.tsv')
-    out = {}
-    if os.path.exists(path):
-        with open(path) as f:
-            for line in f.read().splitlines()[1:]:
-                k, suite, case, result = line.split('\t')[:4]
-                if k == 'series':
-                    out[(suite, case)] = result
-    return out
+    if not os.path.exists(path):
+        return {}
+    return {(r.suite, r.case): r.result for r in report.read_results(path)
+            if r.kernel == 'series'}
 
 
 def unbooted(part):
@@ -369,9 +365,9 @@ def require_report(tree, directory=None, report_dir=REPORT):
             raise StepError('mail', path, 'the mutants report is older '
                             'than the series or the mutants (another tree '
                             f'or other mutant files): {again}', EXIT_USAGE)
-    with open(os.path.join(report_dir, 'results.tsv')) as f:
-        got = {line.split('\t')[2]: line.split('\t')[3] for line in f
-               if line.split('\t')[1:2] == [SUITE]}
+    got = {r.case: r.result for r in
+           report.read_results(os.path.join(report_dir, 'results.tsv'))
+           if r.suite == SUITE}
     bad = [m.id for m in mutants if got.get(m.id) != 'pass']
     if bad:
         raise StepError('mail', report_dir, 'mutants not killed: '
@@ -387,21 +383,16 @@ def merge_previous(rep, full, rerun, report_dir=None):
         with open(os.path.join(d, STAMP)) as f:
             if f.read().strip() != full:
                 return False
-        with open(os.path.join(d, 'results.tsv')) as f:
-            rows = [x.split('\t') for x in f.read().splitlines()[1:]]
-        with open(os.path.join(d, 'mutants.tsv')) as f:
-            detail = {x.split('\t')[0]: x.split('\t')[4]
-                      for x in f.read().splitlines()[1:]}
+        rows = report.read_results(os.path.join(d, 'results.tsv'))
     except OSError:
         return False
     labels = {f'mutant-{x.replace("/", "-")}' for x in rerun}
-    for k, suite, case, result, secs in (x[:5] for x in rows):
-        if k in labels or (suite == SUITE and case in rerun):
+    for r in rows:
+        if r.kernel in labels or (r.suite == SUITE and r.case in rerun):
             continue
         # Evidence rows were expected; a verdict row is, when killed.
-        rep.add(k, suite, case, result, float(secs),
-                suite != SUITE or result == 'pass',
-                detail.get(case, '') if suite == SUITE else '')
+        rep.add(r.kernel, r.suite, r.case, r.result, r.seconds,
+                r.suite != SUITE or r.result == 'pass', r.detail)
     return True
 
 

@@ -1,7 +1,15 @@
 # SPDX-License-Identifier: GPL-2.0
-"""results.tsv, metrics.tsv and the human summary, base vs series."""
+"""results.tsv, metrics.tsv, results.xml (JUnit) and the human summary,
+base vs series.
+
+results.tsv is the report whole: one row per case with its result, the
+seconds, whether the plan expected that result, and the detail (the
+test's reason for a skip, the plan's reason for an expected failure,
+what went wrong otherwise).  read_results() reads it back; results.xml
+says the same for tools that read JUnit."""
 
 import os
+import xml.etree.ElementTree as ET
 from collections import OrderedDict, defaultdict
 from dataclasses import dataclass
 
@@ -20,6 +28,62 @@ class Row:
     seconds: float
     expected: bool
     detail: str
+
+
+COLUMNS = ('kernel', 'suite', 'case', 'result', 'seconds', 'expected',
+           'detail')
+
+
+def read_results(path):
+    """The rows of a results.tsv, as Report.write() wrote them.  A file of
+    the five columns it had before 'expected' and 'detail' reads with
+    every row expected and no detail."""
+    rows = []
+    with open(path) as f:
+        lines = f.read().splitlines()
+    for line in lines[1:]:
+        w = line.split('\t')
+        if len(w) < 5:
+            continue
+        expected = w[5] != 'no' if len(w) > 5 else True
+        rows.append(Row(w[0], w[1], w[2], w[3], float(w[4] or 0), expected,
+                        w[6] if len(w) > 6 else ''))
+    return rows
+
+
+def junit(rows):
+    """The rows as JUnit XML (an ElementTree element): one testsuite per
+    kernel and suite, a case that did not give the plan's result is a
+    failure, a skip is skipped, an expected failure passes with the
+    plan's reason as its output."""
+    top = ET.Element('testsuites', name='mmwb')
+    suites = OrderedDict()
+    for r in rows:
+        key = (r.kernel, r.suite)
+        if key not in suites:
+            suites[key] = ET.SubElement(top, 'testsuite',
+                                        name=f'{r.kernel}.{r.suite}')
+        tc = ET.SubElement(suites[key], 'testcase', name=r.case,
+                           classname=f'{r.kernel}.{r.suite}',
+                           time=f'{r.seconds:.2f}')
+        if not r.expected:
+            ET.SubElement(tc, 'failure', message=f'{r.result} (not what '
+                          'the plan expects)').text = r.detail
+        elif r.result == 'skip':
+            ET.SubElement(tc, 'skipped', message=r.detail)
+        elif r.detail:
+            ET.SubElement(tc, 'system-out').text = \
+                f'{r.result}: {r.detail}'
+    for el in [top, *suites.values()]:
+        cases = el.iter('testcase')
+        cases = list(cases)
+        el.set('tests', str(len(cases)))
+        el.set('failures', str(sum(c.find('failure') is not None
+                                   for c in cases)))
+        el.set('skipped', str(sum(c.find('skipped') is not None
+                                  for c in cases)))
+        el.set('time', f'{sum(float(c.get("time")) for c in cases):.2f}')
+    return top
 
 
 def _clean(s):
@@ -77,10 +141,15 @@ class Report:
     def write(self, outdir=REPORT):
         os.makedirs(outdir, exist_ok=True)
         with open(os.path.join(outdir, 'results.tsv'), 'w') as f:
-            f.write('kernel\tsuite\tcase\tresult\tseconds\n')
+            f.write('\t'.join(COLUMNS) + '\n')
             for r in self.rows:
                 f.write(f'{r.kernel}\t{r.suite}\t{r.case}\t{r.result}\t'
-                        f'{r.seconds:.2f}\n')
+                        f'{r.seconds:.2f}\t'
+                        f'{"yes" if r.expected else "no"}\t{r.detail}\n')
+        tree = ET.ElementTree(junit(self.rows))
+        ET.indent(tree)
+        tree.write(os.path.join(outdir, 'results.xml'), encoding='utf-8',
+                   xml_declaration=True)
         ks = self.kernels()
         with open(os.path.join(outdir, 'metrics.tsv'), 'w') as f:
             f.write('metric\t' + '\t'.join(ks) + '\tunit\n')

@@ -525,12 +525,66 @@ class ReportTest(unittest.TestCase):
                 lines = f.read().splitlines()
             with open(os.path.join(d, 'metrics.tsv')) as f:
                 mlines = f.read().splitlines()
-        self.assertEqual(lines[0], 'kernel\tsuite\tcase\tresult\tseconds')
-        self.assertEqual(lines[3], 'series\tcow\tb c\tskip\t0.00')
+        self.assertEqual(lines[0], 'kernel\tsuite\tcase\tresult\tseconds'
+                         '\texpected\tdetail')
+        self.assertEqual(lines[3], 'series\tcow\tb c\tskip\t0.00\tyes\t')
         self.assertEqual(mlines[1], 'build_seconds\t10.0\t-\ts')
         self.assertEqual(r.counts('series'), (0, 1, 1))
         self.assertIn('* cow: a: pass -> fail', text)
         self.assertIn('Unexpected results: 1', text)
+
+
+
+class ReportFilesTest(unittest.TestCase):
+    """results.tsv keeps every field of a row and reads back the same;
+    results.xml says the same in JUnit."""
+
+    def rows(self):
+        from mmwb import report
+        r = report.Report()
+        r.add('base', 'faultaround', 'xfs 128k: page table', 'xfail', 0,
+              True, 'plan: the folio ends at the EOF page')
+        r.add('series', 'faultaround', 'tmpfs 64k: empty PMD', 'skip', 0,
+              True, 'the file system gave no large folios')
+        r.add('series', 'cow', 'R/W longterm pin\twith\ttabs', 'fail', 2.5,
+              False, 'exit status 1: not ok 3')
+        return r
+
+    def test_results_tsv_round_trip(self):
+        import tempfile
+        from mmwb import report
+        r = self.rows()
+        with tempfile.TemporaryDirectory() as d:
+            r.write(d)
+            back = report.read_results(os.path.join(d, 'results.tsv'))
+        self.assertEqual(back, r.rows)
+
+    def test_old_five_columns_read(self):
+        import tempfile
+        from mmwb import report
+        with tempfile.TemporaryDirectory() as d:
+            p = os.path.join(d, 'results.tsv')
+            with open(p, 'w') as f:
+                f.write('kernel\tsuite\tcase\tresult\tseconds\n'
+                        'base\tcow\tx\tpass\t1.00\n')
+            (row,) = report.read_results(p)
+        self.assertEqual((row.case, row.result, row.expected, row.detail),
+                         ('x', 'pass', True, ''))
+
+    def test_junit(self):
+        import tempfile
+        import xml.etree.ElementTree as ET
+        r = self.rows()
+        with tempfile.TemporaryDirectory() as d:
+            r.write(d)
+            top = ET.parse(os.path.join(d, 'results.xml')).getroot()
+        self.assertEqual(top.tag, 'testsuites')
+        self.assertEqual((top.get('tests'), top.get('failures'),
+                          top.get('skipped')), ('3', '1', '1'))
+        fail = top.find(".//testcase[@classname='series.cow']/failure")
+        self.assertEqual(fail.text, 'exit status 1: not ok 3')
+        self.assertIsNotNone(top.find(
+            ".//testsuite[@name='base.faultaround']/testcase/system-out"))
 
 
 if __name__ == '__main__':
