@@ -117,16 +117,13 @@ def cmd_try(a):
     named), --repeat runs each of them N times, --beside boots a second
     kernel at the same time (rows as 'beside'): the load under which
     the A/B run boots its two guests."""
-    import dataclasses
     from . import report
     rep = report.Report()
     plan = ab.load_plan(a.plan, a.tree)
     if a.test:
         plan.select(a.test, 'try')
-    if a.repeat > 1:
-        plan.tests = [dataclasses.replace(t, name=f'{t.name}.{i}')
-                      for t in plan.tests for i in range(1, a.repeat + 1)]
-        plan.timeout = 0    # the plan's own bound was for its own list
+    # Each run named <test>.<i>, with the plan's lines for the test.
+    plan.repeat(a.repeat)
     guests = [('try', os.path.abspath(a.kernel))]
     if a.beside:
         guests.append(('beside', os.path.abspath(a.beside)))
@@ -136,8 +133,13 @@ def cmd_try(a):
     for row in rep.rows:
         print(f'{row.kernel:6} {row.result:5} {row.suite}: {row.case}  '
               f'{row.detail}'.rstrip())
+    # As 'run' does: a guest that went wrong (a panic, a hang) or a
+    # result the plan does not expect is not a success.
     if errors:
         print(str(errors[0]), file=sys.stderr)
+        sys.exit(errors[0].code)
+    if rep.unexpected():
+        sys.exit(EXIT_UNEXPECTED)
 
 
 def cmd_run(a):

@@ -138,6 +138,26 @@ class Plan:
             self.alone.pop(n, None)
         self.timeout = 0
 
+    def repeat(self, n):
+        """Each test n times, as <test>.1 .. <test>.n (a name is a test's
+        own in the guest), each with every line the plan has for the test:
+        expect, metric, retry, only, skip, alone.  No global bound."""
+        import dataclasses
+        if n <= 1:
+            return
+        names = [f'{{}}.{i}' for i in range(1, n + 1)]
+        self.tests = [dataclasses.replace(t, name=x.format(t.name))
+                      for t in self.tests for x in names]
+        self.expects = [dataclasses.replace(e, test=x.format(e.test))
+                        for e in self.expects for x in names]
+        self.metrics = [dataclasses.replace(m, test=x.format(m.test))
+                        for m in self.metrics for x in names]
+        for d in (self.retry, self.only, self.skip, self.alone):
+            for k in list(d):
+                v = d.pop(k)
+                d.update({x.format(k): v for x in names})
+        self.timeout = 0
+
     def test(self, name):
         for t in self.tests:
             if t.name == name:

@@ -52,3 +52,75 @@ class PlanSelectTest(unittest.TestCase):
 
 if __name__ == '__main__':
     unittest.main()
+
+
+class RepeatTest(unittest.TestCase):
+    """try --repeat: each run of a test keeps the plan's lines for it."""
+
+    def test_lines_follow_the_runs(self):
+        from mmwb import plan
+        p = plan.Plan(path='x')
+        p.tests = [plan.Test('a', 10, 'ktap', 'a', [], 1),
+                   plan.Test('b', 10, 'ktap', 'b', [], 2)]
+        p.expects = [plan.Expect('base', 'a', 'x*', 'fail', 'why', 3)]
+        p.metrics = [plan.Metric('b', 'm', '(1)', 'us', 4)]
+        p.retry = {'a': (1, 'flaky')}
+        p.skip = {'b': 'no'}
+        p.repeat(2)
+        self.assertEqual([t.name for t in p.tests], ['a.1', 'a.2', 'b.1',
+                                                     'b.2'])
+        self.assertEqual(p.expectation('base', 'a.2', 'x1'),
+                         ('fail', 'why'))
+        self.assertEqual([m.test for m in p.metrics], ['b.1', 'b.2'])
+        self.assertEqual(set(p.retry), {'a.1', 'a.2'})
+        self.assertEqual(set(p.skip), {'b.1', 'b.2'})
+        self.assertEqual(p.timeout, 0)
+
+    def test_once_is_the_plan(self):
+        from mmwb import plan
+        p = plan.Plan(path='x', timeout=5)
+        p.tests = [plan.Test('a', 10, 'ktap', 'a', [], 1)]
+        p.repeat(1)
+        self.assertEqual(([t.name for t in p.tests], p.timeout), (['a'], 5))
+
+
+class TryExitTest(unittest.TestCase):
+    """try exits non-zero after an unexpected row or a guest error."""
+
+    def run_try(self, side_effect):
+        import argparse
+        from unittest import mock
+        from mmwb import __main__ as cli, ab
+        p = plan.Plan(path='x')
+        p.tests = [plan.Test('a', 10, 'ktap', 'a', [], 1)]
+        a = argparse.Namespace(plan='x', tree='/t', test=None, repeat=1,
+                               kernel='/k', beside=None, mem='1G')
+        with tempfile.TemporaryDirectory() as d, \
+                mock.patch.object(ab, 'load_plan', return_value=p), \
+                mock.patch.object(ab, 'OUT', d), \
+                mock.patch.object(ab, 'side_by_side',
+                                  side_effect=side_effect), \
+                mock.patch('builtins.print'):
+            with self.assertRaises(SystemExit) as e:
+                cli.cmd_try(a)
+                raise SystemExit(0)
+        return e.exception.code
+
+    def test_unexpected_row(self):
+        from mmwb.common import EXIT_UNEXPECTED
+
+        def fail(plan_, guests, rep, mem=None):
+            rep.add('try', 'a', 'x', 'fail', 0, False, 'not ok 1')
+            return []
+        self.assertEqual(self.run_try(fail), EXIT_UNEXPECTED)
+
+    def test_guest_error(self):
+        def panic(plan_, guests, rep, mem=None):
+            return [StepError('vm', 'console.log', 'panic', 9)]
+        self.assertEqual(self.run_try(panic), 9)
+
+    def test_clean(self):
+        def ok(plan_, guests, rep, mem=None):
+            rep.add('try', 'a', 'x', 'pass', 0, True, '')
+            return []
+        self.assertEqual(self.run_try(ok), 0)
