@@ -20,6 +20,16 @@ def _base_arg(argv):
 
 _BASE_NAME = _base_arg(sys.argv[1:])
 if _BASE_NAME:
+    # A name with no record is a bad command line (exit 2), said before
+    # any module loads the record.
+    _DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..',
+                        '..', 'bases')
+    if not os.path.isfile(os.path.join(_DIR, _BASE_NAME + '.base')):
+        _known = sorted(f[:-5] for f in os.listdir(_DIR)
+                        if f.endswith('.base'))
+        print(f'mmwb: --base {_BASE_NAME}: no bases/{_BASE_NAME}.base '
+              f'(known: {", ".join(_known)})', file=sys.stderr)
+        sys.exit(2)
     os.environ['MMWB_BASE'] = _BASE_NAME
 
 from .common import (BASE, ROOT, StepError, EXIT_BUILD,  # noqa: E402
@@ -127,7 +137,7 @@ def cmd_try(a):
     guests = [('try', os.path.abspath(a.kernel))]
     if a.beside:
         guests.append(('beside', os.path.abspath(a.beside)))
-    errors = ab.side_by_side(plan, guests, rep, mem=a.mem)
+    errors = ab.side_by_side(plan, guests, rep, mem=a.mem, tree=a.tree)
     text = rep.write(os.path.join(ab.OUT, 'try', 'report'))
     print(text)
     for row in rep.rows:
@@ -148,7 +158,7 @@ def cmd_run(a):
     # it needs, as scripts/test does.
     deps.ensure()
     rep = report.Report()
-    errors = ab.ab(rep, plan_path=a.plan)
+    errors = ab.ab(rep, plan_path=a.plan, tree=a.tree)
     finish(rep, errors)
 
 
@@ -184,7 +194,8 @@ def cmd_soak(a):
                             'first', EXIT_USAGE)
     plan = ab.load_plan(a.plan, a.tree)
     t0 = time.monotonic()
-    errors = ab.side_by_side(plan, [('base', None), ('series', None)], rep)
+    errors = ab.side_by_side(plan, [('base', None), ('series', None)], rep,
+                             tree=a.tree)
     for m in plan.metrics:
         rep.ratio(m.name)
     rep.metric('soak_seconds', 'series', round(time.monotonic() - t0, 1),
@@ -235,6 +246,19 @@ def main(argv=None):
     ap.add_argument('--tree', default=base.TREE,
                     help='kernel work tree (default build/linux)')
     sub = ap.add_subparsers(dest='cmd', required=True)
+    # --base and --tree after the command too ('mmwb run --base 6.12'):
+    # _base_arg() has read --base wherever it is.
+    anywhere = argparse.ArgumentParser(add_help=False)
+    anywhere.add_argument('--base', default=argparse.SUPPRESS,
+                          help=argparse.SUPPRESS)
+    anywhere.add_argument('--tree', default=argparse.SUPPRESS,
+                          help=argparse.SUPPRESS)
+    add_parser = sub.add_parser
+
+    def with_anywhere(name, **kw):
+        kw.setdefault('parents', [anywhere])
+        return add_parser(name, **kw)
+    sub.add_parser = with_anywhere
     s = sub.add_parser('deps', help='install or check host packages')
     s.add_argument('--check', action='store_true', help='do not install')
     s.set_defaults(fn=cmd_deps)

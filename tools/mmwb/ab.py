@@ -61,13 +61,17 @@ def bindirs(label, tree=base.TREE):
     return where
 
 
-def run_plan(label, plan, rep, img=None, role=None, mem=None, alone=False):
+def run_plan(label, plan, rep, img=None, role=None, mem=None, alone=False,
+             tree=None):
     """Boot one kernel with the plan; rows go to rep.  Returns vm.Run.
     role: the plan's kernel whose tests and expectations apply (the
     debug kernel is the series built another way); default label.
     alone: the plan's 'alone' tests, in a guest of their own (its files
-    in vm-alone/)."""
+    in vm-alone/).  tree: the kernel work tree (--tree; default
+    build/linux), whose base tag lists the base's own tests and gives the
+    plan's data."""
     role = role or label
+    tree = tree or base.TREE
     d = os.path.join(OUT, label)
     img = img or os.path.join(d, 'bzImage')
     sfx = '-alone' if alone else ''
@@ -75,8 +79,8 @@ def run_plan(label, plan, rep, img=None, role=None, mem=None, alone=False):
     vmdir = os.path.join(d, 'vm' + sfx)
     tests, skipped = plan.tests_for(role, alone=alone)
     guesttools.ensure(plan)     # every command boots today's tools
-    present = initramfs.build(ir, plan, bindirs(label), tests=tests,
-                              tree=base.TREE, rev=base.BASE_TAG)
+    present = initramfs.build(ir, plan, bindirs(label, tree), tests=tests,
+                              tree=tree, rev=base.BASE_TAG)
     log(f'vm: {label}: booting ({len(tests)} tests{" alone" if alone else ""}'
         f', global timeout {plan.total_timeout(alone=alone)} s)')
     r = vm.boot(img, ir, vmdir, plan.total_timeout(alone=alone),
@@ -218,13 +222,14 @@ def ab(rep, plan_path=DEFAULT_PLAN, hooks=(), tree=base.TREE):
     hosttests.anon_order_bench(rep, tree)
     from .mutants import ci_mutants     # mutants.py builds on this module
     ci_mutants(rep, tree, plan)
-    errors = side_by_side(plan, [('base', None), ('series', None)], rep)
+    errors = side_by_side(plan, [('base', None), ('series', None)], rep,
+                          tree=tree)
     for m in plan.metrics:
         rep.ratio(m.name)
     return errors
 
 
-def side_by_side(plan, guests, rep, mem=None):
+def side_by_side(plan, guests, rep, mem=None, tree=None):
     """Boot each (label, kernel image or None) with the plan at the same
     time (each TCG guest keeps about one host core busy; MMWB_SERIAL=1
     boots them one after the other).  Rows go to rep in guest order.
@@ -233,7 +238,8 @@ def side_by_side(plan, guests, rep, mem=None):
 
     def one(guest):
         label, img = guest
-        return run_plan(label, plan, parts[label], img=img, mem=mem)
+        return run_plan(label, plan, parts[label], img=img, mem=mem,
+                        tree=tree)
     if os.environ.get('MMWB_SERIAL'):
         runs = [one(g) for g in guests]
     else:
@@ -249,7 +255,8 @@ def side_by_side(plan, guests, rep, mem=None):
     # time.
     for label, img in guests if plan.alone else ():
         part = report.Report()
-        r = run_plan(label, plan, part, img=img, mem=mem, alone=True)
+        r = run_plan(label, plan, part, img=img, mem=mem, alone=True,
+                     tree=tree)
         rep.merge(part)
         e = guest_verdict(f'{label} (alone)', r, plan, role=label)
         if e:

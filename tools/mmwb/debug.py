@@ -61,7 +61,8 @@ def run(rep, plan_path=ab.DEFAULT_PLAN, tree=base.TREE, tests=()):
     plan.timeout = plan.total_timeout() * SCALE
     for t in plan.tests:
         t.timeout *= SCALE
-    r = ab.run_plan('debug', plan, rep, img=img, role='series', mem=MEM)
+    r = ab.run_plan('debug', plan, rep, img=img, role='series', mem=MEM,
+                    tree=tree)
     if not r.splats:
         rep.add('debug', 'console', 'no lockdep, KASAN or VM_BUG_ON report',
                 'pass', 0, True, '')

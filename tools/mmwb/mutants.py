@@ -293,7 +293,7 @@ def run_guest(rep, tree, mutants, plan_path):
             for boot in (1, 2):
                 part = report.Report()
                 vmrun = ab.run_plan(label, plan, part, img=img,
-                                    role='series')
+                                    role='series', tree=tree)
                 # vm.boot() boots a kernel that never reached init once
                 # more itself: a second time would be a third and fourth.
                 if not unbooted(part) or vmrun.no_init:

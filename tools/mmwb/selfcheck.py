@@ -413,12 +413,13 @@ def main(a):
     fault_tests(rep)
     errors = []
     try:
-        base.ensure()
-        checks.checkpatch(base.TREE, rep)
+        base.ensure(a.tree)
+        checks.checkpatch(a.tree, rep)
         ok, out = series.check_quilt()
         rep.add('series', 'quilt', 'quilt push -a', 'pass' if ok else 'fail',
                 0, ok, '' if ok else out.strip().splitlines()[-1])
-        errors = ab.ab(rep, plan_path=a.plan, hooks=[checks.ObjectChecks()])
+        errors = ab.ab(rep, plan_path=a.plan, hooks=[checks.ObjectChecks()],
+                       tree=a.tree)
         matrix.run_matrix(rep)
         other_bases(rep)
         review.maintainers(rep)

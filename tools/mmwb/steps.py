@@ -84,7 +84,7 @@ def main(a):
             rep.metric('build_seconds', lab, round(secs, 1), 's')
             img = kbuild.install_image(kbuild.KBUILD, os.path.join(OUT, lab))
             part = report.Report()
-            ab.run_plan(lab, plan, part, img=img, role=lab)
+            ab.run_plan(lab, plan, part, img=img, role=lab, tree=tree)
             # A test's own verdict at one step is data here; the
             # verdict is whether a later step fails what an earlier
             # one passed.  Splats and a guest gone wrong still count.

@@ -130,3 +130,28 @@ class FetchTest(unittest.TestCase):
 
 if __name__ == '__main__':
     unittest.main()
+
+
+class BaseArgTest(unittest.TestCase):
+    """--base on the command line: after the command too, and a name
+    with no record is a usage error (exit 2) before anything loads."""
+
+    def mmwb(self, *args):
+        import subprocess
+        import sys
+        tools = os.path.dirname(os.path.dirname(os.path.dirname(
+            os.path.abspath(__file__))))
+        return subprocess.run([sys.executable, '-m', 'mmwb', *args],
+                              cwd=tools, capture_output=True, text=True)
+
+    def test_unknown_base(self):
+        for args in (('--base', 'nosuch', 'run'), ('run', '--base=nosuch')):
+            with self.subTest(args=args):
+                p = self.mmwb(*args)
+                self.assertEqual(p.returncode, 2)
+                self.assertIn('no bases/nosuch.base', p.stderr)
+
+    def test_base_and_tree_after_the_command(self):
+        p = self.mmwb('check-build', '--base', '6.12', '--tree', '/x',
+                      '--help')
+        self.assertEqual(p.returncode, 0, p.stderr)

@@ -159,7 +159,7 @@ class GuestRunTest(unittest.TestCase):
                        tests='faultaround')
             plan = mock.Mock()
 
-            def run_plan(label, plan, part, img=None, role=None):
+            def run_plan(label, plan, part, img=None, role=None, tree=None):
                 self.assertEqual(role, 'series')
                 for r in rows:
                     part.add(label, *r)

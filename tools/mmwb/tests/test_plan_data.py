@@ -109,18 +109,18 @@ class TryExitTest(unittest.TestCase):
     def test_unexpected_row(self):
         from mmwb.common import EXIT_UNEXPECTED
 
-        def fail(plan_, guests, rep, mem=None):
+        def fail(plan_, guests, rep, mem=None, tree=None):
             rep.add('try', 'a', 'x', 'fail', 0, False, 'not ok 1')
             return []
         self.assertEqual(self.run_try(fail), EXIT_UNEXPECTED)
 
     def test_guest_error(self):
-        def panic(plan_, guests, rep, mem=None):
+        def panic(plan_, guests, rep, mem=None, tree=None):
             return [StepError('vm', 'console.log', 'panic', 9)]
         self.assertEqual(self.run_try(panic), 9)
 
     def test_clean(self):
-        def ok(plan_, guests, rep, mem=None):
+        def ok(plan_, guests, rep, mem=None, tree=None):
             rep.add('try', 'a', 'x', 'pass', 0, True, '')
             return []
         self.assertEqual(self.run_try(ok), 0)
