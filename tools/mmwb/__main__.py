@@ -152,6 +152,40 @@ def cmd_try(a):
         sys.exit(EXIT_UNEXPECTED)
 
 
+def cmd_parse(a):
+    """The rows of a guest run from its logs alone (a guest folder:
+    tests.log, console.log), judged against a plan as the kernel --kernel
+    (--role: the plan's kernel whose expectations apply, default the
+    same): what 'run' made of that guest, from a log made anywhere.
+    Prints results.tsv's rows; --out writes a report folder.  Exit codes
+    as 'run' (7 for a splat the plan does not expect, 1 for an
+    unexpected row)."""
+    from . import plan as planmod, report, results, verdict
+    if not os.path.isfile(os.path.join(a.vmdir, 'tests.log')):
+        raise StepError('parse', a.vmdir, 'no tests.log: not a guest '
+                        'folder (build/out/<kernel>/vm)', EXIT_USAGE)
+    plan = planmod.parse(a.plan, results.FORMATS)
+    role = a.role or a.kernel
+    tests, skipped = plan.tests_for(role, alone=a.alone)
+    r, missing = verdict.read_run(a.vmdir)
+    present = {t.name for t in tests} - missing
+    rep = verdict.judge_run(plan, a.kernel, role, r, tests, skipped,
+                            present, '-alone' if a.alone else '')
+    for row in rep.rows:
+        print('\t'.join(str(x) for x in (
+            row.kernel, row.suite, row.case, row.result,
+            f'{row.seconds:.2f}', 'yes' if row.expected else 'no',
+            row.detail)))
+    if a.out:
+        rep.write(a.out)
+    e = ab.guest_verdict(a.kernel, r, plan, role=role)
+    if e:
+        print(str(e), file=sys.stderr)
+        sys.exit(e.code)
+    if rep.unexpected():
+        sys.exit(EXIT_UNEXPECTED)
+
+
 def cmd_run(a):
     from . import deps, report
     # What README.md says: scripts/run on a fresh machine installs what
@@ -278,6 +312,19 @@ def main(argv=None):
     s = sub.add_parser('run', help='the A/B job: build, boot, test, report')
     s.add_argument('--plan', default=ab.DEFAULT_PLAN)
     s.set_defaults(fn=cmd_run)
+    s = sub.add_parser('parse', help="a guest run's rows from its logs "
+                       '(tests.log, console.log), judged against a plan')
+    s.add_argument('vmdir', help='a guest folder: build/out/<kernel>/vm')
+    s.add_argument('--plan', default=ab.DEFAULT_PLAN)
+    s.add_argument('--kernel', required=True,
+                   help='the label of its rows (base, series, ...)')
+    s.add_argument('--role', help="the plan's kernel whose expectations "
+                   'apply (default: --kernel)')
+    s.add_argument('--alone', action='store_true',
+                   help="the guest of the plan's 'alone' tests")
+    s.add_argument('--out', help='write results.tsv, results.xml, '
+                   'metrics.tsv and summary.txt there')
+    s.set_defaults(fn=cmd_parse)
     s = sub.add_parser('test', help='everything, plus checks and the '
                        "workbench's own tests")
     s.add_argument('--plan', default=ab.DEFAULT_PLAN)
@@ -338,7 +385,8 @@ def main(argv=None):
     s.set_defaults(fn=cmd_boot)
     a = ap.parse_args(argv)
     try:
-        if a.cmd != 'deps':
+        # parse only reads: it runs beside a job that holds the lock.
+        if a.cmd not in ('deps', 'parse'):
             lock_build(a.cmd)
         a.fn(a)
     except StepError as e:

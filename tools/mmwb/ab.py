@@ -9,7 +9,7 @@ import signal
 from .common import (BASE, BUILD, StepError, EXIT_GUEST, EXIT_HANG,
                      EXIT_SERIES, git, log)
 from . import base, initramfs, kbuild, kselftest, plan as planmod
-from . import guesttools, hosttests, report, results, series, vm
+from . import guesttools, hosttests, report, results, series, verdict, vm
 
 OUT = os.path.join(BUILD, 'out')
 DEFAULT_PLAN = BASE.plan
@@ -85,75 +85,12 @@ def run_plan(label, plan, rep, img=None, role=None, mem=None, alone=False,
         f', global timeout {plan.total_timeout(alone=alone)} s)')
     r = vm.boot(img, ir, vmdir, plan.total_timeout(alone=alone),
                 plan.boot, label=label, mem=mem or vm.MEM)
-    for name, why in skipped.items():
-        rep.add(label, name, name, 'skip', 0, True, why)
     for t in tests:
-        rc, secs, out = r.outputs.get(t.name, (None, 0, ''))
-        if t.name not in present:
-            cases = results.classify(t, rc, 0, '', built=False)
-        elif t.name not in r.outputs:
-            cases = [results.Case(t.name, 'error', 'did not run: the guest '
-                                  'stopped before it')]
-        else:
+        if t.name in present and t.name in r.outputs:
             with open(os.path.join(vmdir, f'{t.name}.out'), 'w') as f:
-                f.write(out)
-            # Killed by the init's watchdog (it says so first), or the
-            # guest ended inside the test; a SIGKILL without the
-            # watchdog's word (the OOM killer) is a failure of its own.
-            timed_out = rc is None or (rc == 137 and
-                                       initramfs.TIMEOUT in out)
-            # Runs the plan retried (a named flake): each failed run is a
-            # row of its own, and only the last run is judged.
-            failed, out = results.split_runs(out, initramfs.RETRY)
-            for i, (text, frc) in enumerate(failed, 1):
-                if initramfs.TIMEOUT in text:
-                    what = results.timeout_detail(t, text)
-                else:
-                    bail = [x for x in text.splitlines()
-                            if x.startswith('Bail out!')][:1]
-                    last = bail or \
-                        [x for x in text.splitlines() if x.strip()][-1:]
-                    what = f'exit status {frc}: {" ".join(last)}'
-                rep.add(label, t.name, f'run {i} (retried)', 'xfail', 0,
-                        True, f'{what}; plan: '
-                        f'retry: {plan.retry.get(t.name, (0, ""))[1]}')
-            cases = results.classify(t, rc, secs, out, timed_out=timed_out)
-            for name, value, unit in results.parse_metrics(out):
-                rep.metric(name, label, value, unit)
-            for m in plan.metrics:
-                if m.test == t.name:
-                    v = results.median_of(m.regex, out)
-                    if v is not None:
-                        rep.metric(m.name, label, v, m.unit)
-        for c in cases:
-            exp, why = plan.expectation(role, t.name, c.name)
-            res, ok = results.judge(c.result, exp)
-            detail = c.detail if ok or not why else f'{c.detail}; plan: {why}'
-            rep.add(label, t.name, c.name, res,
-                    secs if len(cases) == 1 else 0, ok, detail)
-    for kind, excerpt in r.splats:
-        exp, _ = plan.expectation(role, 'console', kind)
-        res, ok = results.judge('fail', exp)
-        rep.add(label, 'console', kind, res, 0, ok, excerpt.splitlines()[0])
-    if len(r.stalls) == 1:
-        rep.add(label, 'vm', 'boot 1 (no init: booted once more)', 'xfail',
-                0, True, f'no init in {vm.INIT_LIMIT} s; the console '
-                f'stopped at: {r.stalls[0]}')
-    if r.no_init:
-        rep.add(label, 'vm', 'init reached', 'error', r.wall, False,
-                f'no init in {vm.INIT_LIMIT} s, twice; the console stops '
-                f'at: {r.stalls[-1]}')
-    elif r.hung:
-        rep.add(label, 'vm', 'global timeout', 'error', r.wall, False,
-                f'killed after {r.wall:.0f} s')
-    elif not r.done:
-        rep.add(label, 'vm', 'plan finished', 'error', r.wall, False,
-                'the guest stopped before the end of the plan')
-    if r.boot_secs is not None:
-        rep.metric('boot_seconds' + sfx.replace('-', '_'), label,
-                   round(r.boot_secs, 1), 's')
-    rep.metric('vm_wall_seconds' + sfx.replace('-', '_'), label,
-               round(r.wall, 1), 's')
+                f.write(r.outputs[t.name][2])
+    rep.merge(verdict.judge_run(plan, label, role, r, tests, skipped,
+                                present, sfx))
     return r
 
 
@@ -171,10 +108,7 @@ def guest_verdict(label, r, plan=None, role=None):
         return StepError('vm', r.console, f'{label}: guest hung; killed at '
                          f'the global timeout ({r.wall:.0f} s). Console '
                          'tail:\n' + '\n'.join(tail), EXIT_HANG)
-    splats = [(k, ex) for k, ex in r.splats
-              if not plan or
-              plan.expectation(role or label, 'console', k)[0]
-              != 'fail']
+    splats = verdict.unexpected_splats(plan, role or label, r.splats)
     if splats:
         kind, ex = splats[0]
         return StepError('vm', r.console, f'{label}: {kind} in the console '

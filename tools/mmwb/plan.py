@@ -197,7 +197,8 @@ def parse(path, formats, known_binaries=None):
         raise StepError('plan', f'{path}:{n}', msg, EXIT_USAGE)
 
     try:
-        text = open(path).read()
+        with open(path) as f:
+            text = f.read()
     except OSError as e:
         raise StepError('plan', path, f'cannot read: {e}', EXIT_USAGE)
     plan = Plan(path=path)
