@@ -187,31 +187,14 @@ def cmd_parse(a):
 
 
 def cmd_run(a):
-    from . import deps, report
+    from . import deps, mutants, report
     # What README.md says: scripts/run on a fresh machine installs what
     # it needs, as scripts/test does.
     deps.ensure()
     rep = report.Report()
-    errors = ab.ab(rep, plan_path=a.plan, tree=a.tree)
-    finish(rep, errors)
-
-
-def finish(rep, errors, extra_code=0, outdir=None, kernel='series'):
-    """Write the report, print it, and exit with the right code."""
-    from .report import REPORT
-    outdir = outdir or REPORT
-    text = rep.write(outdir)
-    print(text)
-    log(f'report: {outdir}/results.tsv, metrics.tsv, summary.txt')
-    for e in errors:
-        print(str(e), file=sys.stderr)
-    p, f, s = rep.counts(kernel)
-    print(f'{p} passed, {f} failed, {s} skipped', flush=True)
-    if errors:
-        sys.exit(errors[0].code)
-    if rep.unexpected():
-        sys.exit(EXIT_UNEXPECTED)
-    sys.exit(extra_code)
+    errors = ab.ab(rep, plan_path=a.plan, tree=a.tree,
+                   after_build=[mutants.ci_mutants])
+    report.finish(rep, errors)
 
 
 def cmd_soak(a):
@@ -234,7 +217,7 @@ def cmd_soak(a):
         rep.ratio(m.name)
     rep.metric('soak_seconds', 'series', round(time.monotonic() - t0, 1),
                's')
-    finish(rep, errors, outdir=os.path.join(report.REPORT, 'soak'))
+    report.finish(rep, errors, outdir=os.path.join(report.REPORT, 'soak'))
 
 
 def cmd_debug(a):

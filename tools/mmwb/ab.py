@@ -132,9 +132,12 @@ def guest_verdict(label, r, plan=None, role=None):
     return None
 
 
-def ab(rep, plan_path=DEFAULT_PLAN, hooks=(), tree=base.TREE):
+def ab(rep, plan_path=DEFAULT_PLAN, hooks=(), tree=base.TREE,
+       after_build=()):
     """Base, then series on top; both booted with the same plan.  Returns
-    the guest errors (StepError) found, for the caller to report."""
+    the guest errors (StepError) found, for the caller to report.
+    after_build: f(rep, tree, plan) each, once both kernels are built and
+    before they boot (the CI mutants: mutants.ci_mutants)."""
     base.ensure(tree)
     plan = load_plan(plan_path, tree)
     base.require_clean(tree)
@@ -154,8 +157,8 @@ def ab(rep, plan_path=DEFAULT_PLAN, hooks=(), tree=base.TREE):
     build_kernel('series', tree, rep, hooks)
     hosttests.anon_order(rep, tree)
     hosttests.anon_order_bench(rep, tree)
-    from .mutants import ci_mutants     # mutants.py builds on this module
-    ci_mutants(rep, tree, plan)
+    for f in after_build:
+        f(rep, tree, plan)
     errors = side_by_side(plan, [('base', None), ('series', None)], rep,
                           tree=tree)
     for m in plan.metrics:

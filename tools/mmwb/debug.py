@@ -178,11 +178,10 @@ def cover_paragraph():
 
 
 def main(a):
-    from .__main__ import finish
     rep = report.Report()
     err = None
     try:
         err = run(rep, plan_path=a.plan, tree=a.tree, tests=a.test)
     except StepError as e:
         err = e
-    finish(rep, [err] if err else [], outdir=REPORT, kernel='debug')
+    report.finish(rep, [err] if err else [], outdir=REPORT, kernel='debug')

@@ -9,11 +9,12 @@ what went wrong otherwise).  read_results() reads it back; results.xml
 says the same for tools that read JUnit."""
 
 import os
+import sys
 import xml.etree.ElementTree as ET
 from collections import OrderedDict, defaultdict
 from dataclasses import dataclass
 
-from .common import BUILD
+from .common import BUILD, EXIT_UNEXPECTED, log
 
 REPORT = os.path.join(BUILD, 'report')
 KERNELS = ('base', 'series')
@@ -217,3 +218,22 @@ def _fmt(v):
     if isinstance(v, float):
         return f'{v:.1f}'
     return str(v)
+
+
+def finish(rep, errors, extra_code=0, outdir=None, kernel='series'):
+    """Write the report, print it, and exit with the right code: the
+    first guest or stage error's, 1 for a result the plan does not
+    expect, else extra_code."""
+    outdir = outdir or REPORT
+    text = rep.write(outdir)
+    print(text)
+    log(f'report: {outdir}/results.tsv, metrics.tsv, summary.txt')
+    for e in errors:
+        print(str(e), file=sys.stderr)
+    p, f, s = rep.counts(kernel)
+    print(f'{p} passed, {f} failed, {s} skipped', flush=True)
+    if errors:
+        sys.exit(errors[0].code)
+    if rep.unexpected():
+        sys.exit(EXIT_UNEXPECTED)
+    sys.exit(extra_code)

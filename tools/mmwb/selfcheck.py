@@ -402,7 +402,6 @@ def guest_failure_tests(rep, kernel):
 
 
 def main(a):
-    from .__main__ import finish
     t0 = time.monotonic()
     deps.ensure()
     rep = report.Report()
@@ -418,8 +417,9 @@ def main(a):
         ok, out = series.check_quilt()
         rep.add('series', 'quilt', 'quilt push -a', 'pass' if ok else 'fail',
                 0, ok, '' if ok else out.strip().splitlines()[-1])
+        from . import mutants
         errors = ab.ab(rep, plan_path=a.plan, hooks=[checks.ObjectChecks()],
-                       tree=a.tree)
+                       tree=a.tree, after_build=[mutants.ci_mutants])
         matrix.run_matrix(rep)
         other_bases(rep)
         review.maintainers(rep)
@@ -443,4 +443,4 @@ def main(a):
     except Exception:   # a workbench bug: report what ran, then fail
         errors.append(StepError('internal', None, traceback.format_exc(),
                                 1))
-    finish(rep, errors)
+    report.finish(rep, errors)
