@@ -122,11 +122,14 @@ def anon_order_bench(rep, tree):
 def judge_anon_order(root, out):
     """A copy of the harness (a mutant's) built and run, smallest table
     first, stopping at the first binary that fails.  Returns (verdict,
-    detail): 'caught' with the first failure it printed, 'passed', or
-    'unbuilt' with the compiler's last line."""
+    detail, failed): 'caught' with the first failure it printed and the
+    failed cases as report rows (suite 'anon-order', the case's name, for
+    the mutant's Cases: line), 'passed', or 'unbuilt' with the compiler's
+    last line."""
+    from .report import Row
     ok, why = build_anon_order(root, out)
     if not ok:
-        return 'unbuilt', why
+        return 'unbuilt', why, []
     for size in SIZES:
         exe = os.path.join(out, f'anon-order-{size}')
         cases, rc, text, _ = run_anon_order(exe)
@@ -136,16 +139,20 @@ def judge_anon_order(root, out):
         if bad:
             first = next((x for x in text.splitlines()
                           if x.startswith('# FAIL')), '')
-            return 'caught', (f'anon-order-{size}: {bad[0].name}: '
-                              f'{first.removeprefix("# FAIL ") or bad[0].detail}')
-    return 'passed', 'anon-order-' + '/'.join(map(str, SIZES)) + ' all pass'
+            rows = [Row('series', 'anon-order', c.name, 'fail', 0, False,
+                        f'anon-order-{size}: '
+                        f'{first.removeprefix("# FAIL ") or c.detail}')
+                    for c in bad]
+            return 'caught', rows[0].detail, rows
+    return 'passed', 'anon-order-' + '/'.join(map(str, SIZES)) + \
+        ' all pass', []
 
 
 @dataclass
 class HostTest:
     copy: tuple     # paths of the tree it compiles: a mutant may change them
     link: tuple     # paths it only reads
-    judge: object   # judge(root, out) -> (verdict, detail)
+    judge: object   # judge(root, out) -> (verdict, detail, failed rows)
 
 
 HOST = {

@@ -9,6 +9,7 @@ plausible, then the diff (so that 'git apply' takes the file as is):
 
     Mutant: range-one-short
     Tests: anon-order
+    Cases: anon-order:helper matches the oracle and the rules
     Why: The range stops one PTE short, so its last PTE is never
          read: the off-by-one of an inclusive end.
 
@@ -24,11 +25,21 @@ and an interrupted run leaves a clean tree), the kernel is rebuilt
 incrementally in the main build directory, and a guest boots with only
 the named tests, judged by the series' expectations ('mmwb mutants').
 
+Cases: names the cases that must fail, as '<test>:<case glob>' separated
+by ';' (the suite and case of the rows; 'console:oops' for a splat).  A
+mutant is killed only when one of those fails: any other failure of its
+run is no kill, and is reported beside it (suite 'mutants-unpredicted',
+a failure).  A kill whose predicted cases all failed by their timeout
+only is a weak kill, and says so.
+
 Rows are suite 'mutants', case '<topic>/<name>': killed is a pass (the
 test output that caught it is the detail), survived is a fail, and a
 mutant that does not apply or does not build is an error, never a
-kill."""
+kill.  A build that warns is a build failure too: the kernel is built
+with CONFIG_WERROR's rule, no new warning, checked in the build log of
+the mutant's incremental build."""
 
+import fnmatch
 import glob
 import hashlib
 import os
@@ -41,7 +52,7 @@ from .common import BASE, BUILD, ROOT, StepError, EXIT_USAGE, \
     EXIT_UNEXPECTED, git, log, run
 from . import ab, base, hosttests, kbuild, report, series as seriesmod
 
-HEADER = ('Mutant', 'Tests', 'Why')
+HEADER = ('Mutant', 'Tests', 'Cases', 'Why')
 # A known survivor says why it is not caught yet; it still fails its row.
 OPTIONAL = ('Open',)
 OUT = os.path.join(BUILD, 'out', 'mutants')
@@ -62,6 +73,12 @@ class Mutant:
     why: str
     paths: list = field(default_factory=list)
     open: str = ''
+    cases: list = field(default_factory=list)   # '<test>:<case glob>'
+
+    def predicted(self, suite, case):
+        """Whether a failure of this row is one the header predicts."""
+        return any(fnmatch.fnmatchcase(f'{suite}:{case}', c)
+                   for c in self.cases)
 
     @property
     def id(self):
@@ -108,9 +125,17 @@ def parse(path):
     paths = seriesmod.touched_paths(path)
     if not paths:
         raise _bad(path, 'no diff (no "+++ b/<path>" line)')
+    cases = [c.strip() for c in fields['Cases'].split(';') if c.strip()]
+    tests = fields['Tests'].replace(',', ' ').split()
+    bad = [c for c in cases if c.partition(':')[0] not in
+           tests + ['console', 'vm'] or not c.partition(':')[2]]
+    if bad:
+        raise _bad(path, f'Cases: {"; ".join(bad)}: each is <test>:<case '
+                   'glob> of a test the mutant names (or console:<kind>, '
+                   'vm:<row>)')
     return Mutant(topic=os.path.basename(os.path.dirname(path)), name=stem,
-                  path=path, tests=fields['Tests'].replace(',', ' ').split(),
-                  why=fields['Why'], paths=paths, open=fields.get('Open', ''))
+                  path=path, tests=tests, why=fields['Why'], paths=paths,
+                  open=fields.get('Open', ''), cases=cases)
 
 
 def load(directory, only=()):
@@ -191,7 +216,10 @@ def run_host(rep, tree, mutants):
             _row(rep, m, 'unapplied', hosttests.last_line(p.stdout),
                  time.monotonic() - t0)
             continue
-        verdict, detail = test.judge(src, os.path.join(work, 'out'))
+        verdict, detail, failed = test.judge(src, os.path.join(work, 'out'))
+        if verdict == 'caught':
+            verdict, detail, others = verdict_of(m, failed)
+            _unpredicted(rep, m, others)
         _row(rep, m, verdict, detail, time.monotonic() - t0)
 
 
@@ -233,11 +261,11 @@ def unbooted(part):
                                for r in tests)
 
 
-def kills(part, control):
-    """The rows of a mutant's run that show it caught: a case that
-    fails where the series' own run did not fail it (a flake of the
-    series is no kill), a splat, or a guest that died or hung under the
-    mutant.  An unexpected pass is none."""
+def failures(part, control):
+    """The rows of a mutant's run that went wrong: a case that fails
+    where the series' own run did not fail it (a flake of the series is
+    no failure of the mutant), a splat, or a guest that died or hung
+    under the mutant.  An unexpected pass is none."""
     out = []
     for r in part.rows:
         if r.expected:
@@ -250,6 +278,59 @@ def kills(part, control):
         elif r.result == 'error' and 'not built' not in r.detail:
             out.append(r)
     return out
+
+
+TIMEOUT_WORDS = ('timed out after', 'global timeout')
+
+
+def kills(m, bad):
+    """(predicted, other) of the failed rows of m's run: only the first
+    are a kill."""
+    mine = [r for r in bad if m.predicted(r.suite, r.case)]
+    return mine, [r for r in bad if r not in mine]
+
+
+def verdict_of(m, bad):
+    """(verdict, detail, others): 'caught' when a predicted case failed
+    (weak when every predicted failure is a timeout), else 'passed'; the
+    failures that were not predicted, for a row of their own."""
+    mine, others = kills(m, bad)
+    if not mine:
+        n = f'; {len(others)} other failure(s)' if others else ''
+        return 'passed', f'no predicted case failed ({"; ".join(m.cases)})' \
+            + n, others
+    r = mine[0]
+    detail = f'{r.suite}: {r.case}: {r.detail}'
+    if all(any(w in x.detail for w in TIMEOUT_WORDS) for x in mine):
+        detail = 'weak (the timeout only): ' + detail
+    return 'caught', detail, others
+
+
+def _unpredicted(rep, m, others):
+    """The failures of a mutant's run that its header does not predict:
+    a failure of the run, beside the mutant, never a kill."""
+    if others:
+        rep.add('series', 'mutants-unpredicted', m.id, 'fail', 0, False,
+                '; '.join(f'{r.suite}: {r.case}' for r in others[:5]))
+
+
+def _same_file(logged, rel):
+    """A path as the build log gives it (relative to the tree, or
+    through the out-of-tree build's source link) names the file rel."""
+    return logged == rel or logged.endswith('/' + rel)
+
+
+def build_warnings(logf, paths):
+    """The compiler's warnings in a build log about the files a mutant
+    changes (paths: relative to the tree, as the build log names them).
+    A mutant's build is incremental; a warning elsewhere is not its."""
+    try:
+        with open(logf, errors='replace') as f:
+            return [x.strip() for x in f if ': warning: ' in x and
+                    any(_same_file(x.split(':', 1)[0].strip(), p)
+                        for p in paths)]
+    except OSError:
+        return []
 
 
 def run_guest(rep, tree, mutants, plan_path):
@@ -283,6 +364,12 @@ def run_guest(rep, tree, mutants, plan_path):
                 _row(rep, m, 'unbuilt', f'{err.strip()} (log: {e.path})',
                      time.monotonic() - t0)
                 continue
+            warned = build_warnings(os.path.join(kbuild.KBUILD, 'build.log'),
+                                    m.paths)
+            if warned:
+                _row(rep, m, 'unbuilt', f'a warning, an error under '
+                     f'CONFIG_WERROR: {warned[0]}', time.monotonic() - t0)
+                continue
             img = kbuild.install_image(kbuild.KBUILD,
                                        os.path.join(ab.OUT, label))
             plan = ab.load_plan(plan_path, tree)
@@ -307,7 +394,7 @@ def run_guest(rep, tree, mutants, plan_path):
                 continue
             missing = [r for r in part.rows if r.result == 'error'
                        and 'not built' in r.detail]
-            bad = kills(part, control)
+            bad = failures(part, control)
             # The mutant's own rows are evidence, not verdicts.
             for r in part.rows:
                 r.expected = True
@@ -317,8 +404,9 @@ def run_guest(rep, tree, mutants, plan_path):
                      'not built (run scripts/run first)',
                      time.monotonic() - t0)
             elif bad:
-                detail = f'{bad[0].suite}: {bad[0].case}: {bad[0].detail}'
-                _row(rep, m, 'caught', detail, time.monotonic() - t0)
+                verdict, detail, others = verdict_of(m, bad)
+                _row(rep, m, verdict, detail, time.monotonic() - t0)
+                _unpredicted(rep, m, others)
             else:
                 n = sum(1 for r in part.rows if r.result == 'pass')
                 _row(rep, m, 'passed', f'{" ".join(m.tests)}: {n} case(s) '

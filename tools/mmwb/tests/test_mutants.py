@@ -23,12 +23,15 @@ def diff(path, old, new):
             f'@@ -1 +1 @@\n-{old}\n+{new}\n')
 
 
-def mutant(d, topic, name, body, tests='fake', why='an easy slip'):
+def mutant(d, topic, name, body, tests='fake', why='an easy slip',
+           cases=None):
     os.makedirs(os.path.join(d, topic), exist_ok=True)
     path = os.path.join(d, topic, name + '.patch')
+    first = tests.replace(',', ' ').split()[0]
+    cases = cases if cases is not None else f'{first}:*'
     with open(path, 'w') as f:
-        f.write(f'Mutant: {name}\nTests: {tests}\nWhy: {why}\n'
-                f'     over two lines\n\n{body}')
+        f.write(f'Mutant: {name}\nTests: {tests}\nCases: {cases}\n'
+                f'Why: {why}\n     over two lines\n\n{body}')
     return path
 
 
@@ -37,10 +40,12 @@ def judge(root, out):
     build, anything else passes."""
     text = read(os.path.join(root, 'x.c'))
     if 'syntax error' in text:
-        return 'unbuilt', 'x.c:1: error: expected ;'
+        return 'unbuilt', 'x.c:1: error: expected ;', []
     if 'bug' in text:
-        return 'caught', 'case 3: wrong answer'
-    return 'passed', 'all pass'
+        return 'caught', 'case 3: wrong answer', [
+            report.Row('series', 'fake', 'case 3', 'fail', 0, False,
+                       'case 3: wrong answer')]
+    return 'passed', 'all pass', []
 
 
 FAKE = {'fake': hosttests.HostTest(copy=('x.c',), link=(), judge=judge)}
@@ -170,7 +175,9 @@ class GuestRunTest(unittest.TestCase):
                     mock.patch.object(kbuild, 'install_image',
                                       return_value='bzImage'), \
                     mock.patch.object(ab, 'load_plan', return_value=plan), \
-                    mock.patch.object(ab, 'run_plan', side_effect=run_plan):
+                    mock.patch.object(ab, 'run_plan', side_effect=run_plan), \
+                    mock.patch.object(mutants, 'build_warnings',
+                                      return_value=[]):
                 try:
                     mutants.run_guest(rep, tree,
                                       mutants.load(os.path.join(d, 'm')),
@@ -234,8 +241,74 @@ class KillsTest(unittest.TestCase):
         part.add('m', 'cow', 'cow', 'error', 0, False, 'binary not built')
         part.add('m', 'console', 'oops', 'fail', 0, False, 'Oops')
         control = {('faultaround', 'flaky'): 'fail'}
-        self.assertEqual([r.case for r in mutants.kills(part, control)],
+        self.assertEqual([r.case for r in mutants.failures(part, control)],
                          ['caught', 'oops'])
+
+    def m(self, cases):
+        return mutants.Mutant('t', 'm', 'm.patch', ['hmm-tests'], 'why',
+                              cases=cases)
+
+    def rows(self, *cases):
+        return [report.Row('m', s, c, 'fail', 0, False, d)
+                for s, c, d in cases]
+
+    def test_only_a_predicted_case_kills(self):
+        m = self.m(['hmm-tests:*migrate_two_mirrors'])
+        bad = self.rows(('hmm-tests', 'hmm.private.benchmark', 'ENOENT'))
+        verdict, detail, others = mutants.verdict_of(m, bad)
+        self.assertEqual(verdict, 'passed')
+        self.assertIn('no predicted case failed', detail)
+        self.assertEqual([r.case for r in others], ['hmm.private.benchmark'])
+        bad += self.rows(('hmm-tests', 'hmm.private.migrate_two_mirrors',
+                          'not ok'))
+        verdict, detail, others = mutants.verdict_of(m, bad)
+        self.assertEqual(verdict, 'caught')
+        self.assertIn('migrate_two_mirrors', detail)
+        self.assertEqual([r.case for r in others], ['hmm.private.benchmark'])
+
+    def test_a_timeout_is_a_weak_kill(self):
+        m = self.m(['hmm-tests:*'])
+        verdict, detail, _ = mutants.verdict_of(m, self.rows(
+            ('hmm-tests', 'x', 'timed out after 600 s; last output: ...')))
+        self.assertEqual(verdict, 'caught')
+        self.assertTrue(detail.startswith('weak (the timeout only)'))
+        verdict, detail, _ = mutants.verdict_of(m, self.rows(
+            ('hmm-tests', 'x', 'timed out after 600 s'),
+            ('hmm-tests', 'y', 'not ok 3')))
+        self.assertFalse(detail.startswith('weak'))
+
+    def test_unpredicted_failures_are_a_row_of_their_own(self):
+        rep = report.Report()
+        mutants._unpredicted(rep, self.m(['hmm-tests:a']), self.rows(
+            ('hmm-tests', 'b', '')))
+        [r] = rep.rows
+        self.assertEqual((r.suite, r.case, r.result, r.expected),
+                         ('mutants-unpredicted', 't/m', 'fail', False))
+
+    def test_cases_name_the_mutants_tests(self):
+        with tempfile.TemporaryDirectory() as d:
+            mutant(d, 't', 'x', diff('x.c', 'a', 'b'), tests='cow',
+                   cases='hmm-tests:*')
+            with self.assertRaisesRegex(StepError, 'Cases: hmm-tests'):
+                mutants.load(d)
+            mutant(d, 't', 'x', diff('x.c', 'a', 'b'), tests='cow',
+                   cases='cow:fork*; console:oops')
+            [m] = mutants.load(d)
+            self.assertEqual(m.cases, ['cow:fork*', 'console:oops'])
+            self.assertTrue(m.predicted('console', 'oops'))
+            self.assertFalse(m.predicted('cow', 'other'))
+
+    def test_a_warning_is_a_build_failure(self):
+        with tempfile.TemporaryDirectory() as d:
+            log = os.path.join(d, 'build.log')
+            with open(log, 'w') as f:
+                f.write('  CC      mm/memory.o\nmm/memory.c:6391:20: '
+                        "warning: unused variable 'unshare'\n")
+            self.assertEqual(len(mutants.build_warnings(log,
+                                                        ['mm/memory.c'])), 1)
+            self.assertEqual(mutants.build_warnings(log, ['mm/gup.c']), [])
+            self.assertEqual(mutants.build_warnings(log + '.none',
+                                                    ['mm/memory.c']), [])
 
 
 class RerunTest(unittest.TestCase):
