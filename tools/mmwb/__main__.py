@@ -160,10 +160,20 @@ def cmd_parse(a):
     Prints results.tsv's rows; --out writes a report folder.  Exit codes
     as 'run' (7 for a splat the plan does not expect, 1 for an
     unexpected row)."""
-    from . import plan as planmod, report, results, verdict
-    if not os.path.isfile(os.path.join(a.vmdir, 'tests.log')):
-        raise StepError('parse', a.vmdir, 'no tests.log: not a guest '
-                        'folder (build/out/<kernel>/vm)', EXIT_USAGE)
+    import tempfile
+    from . import lava, plan as planmod, results, verdict
+    if a.lava_log:
+        # A LAVA job's log: its target lines are the console.
+        tmp = tempfile.mkdtemp(prefix='mmwb-parse-')
+        with open(a.vmdir) as f, \
+                open(os.path.join(tmp, 'console.log'), 'w') as out:
+            out.write(lava.console_of(f.read()))
+        a.vmdir = tmp
+    if not any(os.path.isfile(os.path.join(a.vmdir, x))
+               for x in ('tests.log', 'console.log')):
+        raise StepError('parse', a.vmdir, 'no tests.log or console.log: '
+                        'not a guest folder (build/out/<kernel>/vm)',
+                        EXIT_USAGE)
     plan = planmod.parse(a.plan, results.FORMATS)
     role = a.role or a.kernel
     tests, skipped = plan.tests_for(role, alone=a.alone)
@@ -297,7 +307,11 @@ def main(argv=None):
     s.set_defaults(fn=cmd_run)
     s = sub.add_parser('parse', help="a guest run's rows from its logs "
                        '(tests.log, console.log), judged against a plan')
-    s.add_argument('vmdir', help='a guest folder: build/out/<kernel>/vm')
+    s.add_argument('vmdir', help='a guest folder (build/out/<kernel>/vm: '
+                   'tests.log and console.log, or a console.log that has '
+                   'it all), or with --lava-log a LAVA job\'s output.yaml')
+    s.add_argument('--lava-log', action='store_true',
+                   help="vmdir is the log of a LAVA job (lava.py's)")
     s.add_argument('--plan', default=ab.DEFAULT_PLAN)
     s.add_argument('--kernel', required=True,
                    help='the label of its rows (base, series, ...)')

@@ -9,7 +9,7 @@ import signal
 from .common import (BASE, BUILD, StepError, EXIT_GUEST, EXIT_HANG,
                      EXIT_SERIES, git, log)
 from . import base, initramfs, kbuild, kselftest, plan as planmod
-from . import guesttools, hosttests, report, results, series, verdict, vm
+from . import guesttools, hosttests, lava, report, results, series, verdict, vm
 
 OUT = os.path.join(BUILD, 'out')
 DEFAULT_PLAN = BASE.plan
@@ -163,6 +163,11 @@ def ab(rep, plan_path=DEFAULT_PLAN, hooks=(), tree=base.TREE,
                           tree=tree)
     for m in plan.metrics:
         rep.ratio(m.name)
+    # The same two guests as LAVA jobs (build/lava/<kernel>/).
+    for label in ('base', 'series'):
+        lava.write(rep, label, plan, bindirs(label, tree), tree,
+                   f'{BASE.title}' + (' + the series' if label == 'series'
+                                      else ''))
     return errors
 
 

@@ -39,6 +39,8 @@ HEADERS = {
     # checkpatch's spdxcheck.py
     '/usr/lib/python3/dist-packages/ply': 'python3-ply',
     '/usr/lib/python3/dist-packages/git': 'python3-git',
+    # the LAVA job's schema (lava.py), seen by /usr/bin/python3 only
+    '/usr/lib/python3/dist-packages/lava_common': 'lava-common',
 }
 
 

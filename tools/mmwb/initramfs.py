@@ -137,9 +137,11 @@ grep -q hres_active /proc/timer_list 2>/dev/null && sleep 1
 echo "mmwb: timers settled at $(up) s" > /dev/kmsg"""
 
 
-def init_script(plan, tests_present, tests=None):
+def init_script(plan, tests_present, tests=None, port='ttyS1'):
     """The guest's /init.  Test output goes to ttyS1 between markers;
-    markers also go to /dev/kmsg so the console shows which test ran."""
+    markers also go to /dev/kmsg so the console shows which test ran.
+    port 'console': everything goes to the console instead, markers
+    once (a LAVA job reads the one serial line it has)."""
     q = shlex.quote
     lines = [
         '#!/bin/sh',
@@ -150,8 +152,10 @@ def init_script(plan, tests_present, tests=None):
         'mount -t debugfs debugfs /sys/kernel/debug',
         'mount -t tmpfs tmpfs /tmp',
         'mkdir -p /dev/shm /mnt/xfs && mount -t tmpfs tmpfs /dev/shm',
-        'exec 3>/dev/ttyS1',
-        'say() { echo "$*" >&3; echo "mmwb: $*" > /dev/kmsg; }',
+        *(['exec 3>/dev/ttyS1',
+           'say() { echo "$*" >&3; echo "mmwb: $*" > /dev/kmsg; }']
+          if port == 'ttyS1' else
+          ['exec 3>/dev/console', 'say() { echo "$*" >&3; }']),
         'up() { cut -d" " -f1 /proc/uptime; }',
         WATCHDOG_FUNCS % {'hung': HUNG, 'timeout': TIMEOUT},
         f'say {BOOT} "$(up)"',
@@ -212,7 +216,7 @@ def init_script(plan, tests_present, tests=None):
 
 
 def build(dest, plan, bindir, init_override=None, tests=None, tree=None,
-          rev=None):
+          rev=None, port='ttyS1'):
     """Write dest (a newc cpio).  bindir(binary) names the directory that
     holds a test binary.  The plan's data directories come from the
     kernel tree at rev (the base: the same files for both kernels).
@@ -278,7 +282,7 @@ def build(dest, plan, bindir, init_override=None, tests=None, tree=None,
     init = os.path.join(root, 'init')
     with open(init, 'w') as f:
         f.write(init_override if init_override is not None
-                else init_script(plan, present, tests))
+                else init_script(plan, present, tests, port=port))
     os.chmod(init, 0o755)
     with open(dest, 'wb') as out:
         find = subprocess.Popen(['find', '.', '-print0'], cwd=root,

@@ -111,11 +111,15 @@ _MISSING = re.compile(rf'^{initramfs.END} (\S+) rc=127 secs=0 missing$',
 def read_run(vmdir):
     """The vm.Run of a guest folder (tests.log, console.log; a
     console.stalled<N>.log per boot that never reached init), as vm.boot()
-    would have returned it, and the tests the init found missing.  What
-    only the host saw is not in the logs: the wall time, a hang at the
-    global timeout, QEMU's exit status."""
+    would have returned it, and the tests the init found missing.  A
+    folder with a console.log only is a guest that wrote everything to
+    its console (a LAVA job's: lava.py).  What only the host saw is not
+    in the logs: the wall time, a hang at the global timeout, QEMU's exit
+    status."""
     r = vm.Run(console=os.path.join(vmdir, 'console.log'),
                testlog=os.path.join(vmdir, 'tests.log'))
+    if not os.path.exists(r.testlog):
+        r.testlog = r.console
     text = vm.read_text(r.testlog)
     r.outputs, r.boot_secs, r.done = vm.parse_testlog(text)
     splats = []

@@ -1,0 +1,84 @@
+# SPDX-License-Identifier: GPL-2.0
+"""LAVA: the job validates with lava-common's own schema, and the log
+of such a job gives back the rows of the run through 'mmwb parse'."""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+from mmwb import lava, plan as planmod, results
+from mmwb.tests import test_verdict
+
+
+def small_plan(d):
+    path = os.path.join(d, 'plan')
+    with open(path, 'w') as f:
+        f.write('boot memmap=256M$0x1a0000000\n'
+                'test faultaround 300 ktap series:faultaround /mnt/xfs\n')
+    return planmod.parse(path, results.FORMATS)
+
+
+class JobTest(unittest.TestCase):
+    def test_validates(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, 'job.yaml')
+            with open(path, 'w') as f:
+                json.dump(lava.job('series', d, small_plan(d), 'Linux x'), f)
+            ok, msg = lava.validate(path)
+            if ok is None:
+                self.skipTest(msg)
+            self.assertTrue(ok, msg)
+            job = json.load(open(path))
+            kernel = job['actions'][0]['deploy']['images']['kernel']
+            self.assertIn(lava.PORT_ARG, kernel['image_arg'])
+            self.assertIn('memmap=256M$0x1a0000000', kernel['image_arg'])
+
+    def test_a_bad_job_is_refused(self):
+        with tempfile.TemporaryDirectory() as d:
+            job = lava.job('series', d, small_plan(d), 'Linux x')
+            del job['actions'][1]['boot']['method']
+            path = os.path.join(d, 'job.yaml')
+            with open(path, 'w') as f:
+                json.dump(job, f)
+            ok, msg = lava.validate(path)
+            if ok is None:
+                self.skipTest(msg)
+            self.assertFalse(ok)
+
+
+class LogTest(unittest.TestCase):
+    """A LAVA log made of the kept run's guest output (the console port
+    carries the test port's lines) parses to that run's rows."""
+
+    def test_console_of(self):
+        text = ('- {"dt": "2026-12-04T22:00:00", "lvl": "info", '
+                '"msg": "start"}\n'
+                '- {"dt": "2026-12-04T22:00:01", "lvl": "target", '
+                '"msg": "MMWB-BEGIN a"}\n'
+                'not a record\n')
+        self.assertEqual(lava.console_of(text), 'MMWB-BEGIN a\n')
+
+    def test_parse_lava_log(self):
+        kept = os.path.join(test_verdict.DATA, 'guest-faultaround')
+        with open(os.path.join(kept, 'series', 'tests.log')) as f:
+            lines = f.read().splitlines()
+        with tempfile.TemporaryDirectory() as d:
+            log = os.path.join(d, 'output.yaml')
+            with open(log, 'w') as f:
+                f.write('- {"dt": "x", "lvl": "target", "msg": '
+                        '"[    0.000000] Linux version 7.3.4"}\n')
+                for x in lines:
+                    f.write('- ' + json.dumps({'dt': 'x', 'lvl': 'target',
+                                               'msg': x}) + '\n')
+            p = subprocess.run([sys.executable, '-m', 'mmwb', 'parse',
+                                '--lava-log', log, '--plan',
+                                os.path.join(kept, 'plan'), '--kernel',
+                                'series'], cwd=test_verdict.TOOLS, capture_output=True,
+                               text=True)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        got = [x.split('\t')[:5] for x in p.stdout.splitlines()]
+        self.assertEqual(got, test_verdict.KeptRunTest.kept(
+            test_verdict.KeptRunTest, 'series'))
