@@ -19,6 +19,9 @@ def _base_arg(argv):
 
 
 _BASE_NAME = _base_arg(sys.argv[1:])
+if _BASE_NAME == '':
+    print('mmwb: --base needs a name (bases/<name>.base)', file=sys.stderr)
+    sys.exit(2)
 if _BASE_NAME:
     # A name with no record is a bad command line (exit 2), said before
     # any module loads the record.
@@ -164,11 +167,16 @@ def cmd_parse(a):
     from . import lava, plan as planmod, results, verdict
     if a.lava_log:
         # A LAVA job's log: its target lines are the console.
-        tmp = tempfile.mkdtemp(prefix='mmwb-parse-')
-        with open(a.vmdir) as f, \
-                open(os.path.join(tmp, 'console.log'), 'w') as out:
-            out.write(lava.console_of(f.read()))
-        a.vmdir = tmp
+        if not os.path.isfile(a.vmdir):
+            raise StepError('parse', a.vmdir, 'no such LAVA log',
+                            EXIT_USAGE)
+        with open(a.vmdir, errors='replace') as f:
+            console = lava.console_of(f.read(), a.vmdir)
+        with tempfile.TemporaryDirectory(prefix='mmwb-parse-') as tmp:
+            with open(os.path.join(tmp, 'console.log'), 'w') as out:
+                out.write(console)
+            a.vmdir, a.lava_log = tmp, False
+            return cmd_parse(a)
     if not any(os.path.isfile(os.path.join(a.vmdir, x))
                for x in ('tests.log', 'console.log')):
         raise StepError('parse', a.vmdir, 'no tests.log or console.log: '
@@ -266,7 +274,7 @@ def cmd_test(a):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog='mmwb')
+    ap = argparse.ArgumentParser(prog='mmwb', allow_abbrev=False)
     ap.add_argument('--base', default=BASE.name,
                     help='the base record (bases/NAME.base; default '
                     f'{BASE.name}): tree, series, config and plan')
@@ -275,7 +283,7 @@ def main(argv=None):
     sub = ap.add_subparsers(dest='cmd', required=True)
     # --base and --tree after the command too ('mmwb run --base 6.12'):
     # _base_arg() has read --base wherever it is.
-    anywhere = argparse.ArgumentParser(add_help=False)
+    anywhere = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
     anywhere.add_argument('--base', default=argparse.SUPPRESS,
                           help=argparse.SUPPRESS)
     anywhere.add_argument('--tree', default=argparse.SUPPRESS,
@@ -284,6 +292,7 @@ def main(argv=None):
 
     def with_anywhere(name, **kw):
         kw.setdefault('parents', [anywhere])
+        kw.setdefault('allow_abbrev', False)
         return add_parser(name, **kw)
     sub.add_parser = with_anywhere
     s = sub.add_parser('deps', help='install or check host packages')

@@ -5,6 +5,7 @@ import concurrent.futures
 import os
 import shutil
 import signal
+import subprocess
 
 from .common import (BASE, BUILD, StepError, EXIT_GUEST, EXIT_HANG,
                      EXIT_SERIES, git, log)
@@ -165,9 +166,14 @@ def ab(rep, plan_path=DEFAULT_PLAN, hooks=(), tree=base.TREE,
         rep.ratio(m.name)
     # The same two guests as LAVA jobs (build/lava/<kernel>/).
     for label in ('base', 'series'):
-        lava.write(rep, label, plan, bindirs(label, tree), tree,
-                   f'{BASE.title}' + (' + the series' if label == 'series'
-                                      else ''))
+        try:
+            lava.write(rep, label, plan, bindirs(label, tree), tree,
+                       f'{BASE.title}' + (' + the series'
+                                          if label == 'series' else ''))
+        except (StepError, OSError, subprocess.SubprocessError) as e:
+            # The report and the guests' errors are what matter here.
+            rep.add(label, 'lava', 'job.yaml validates (lava-common)',
+                    'error', 0, False, f'no job written: {e}')
     return errors
 
 

@@ -100,9 +100,14 @@ def anon_order_bench(rep, tree):
         return
     out = os.path.join(OUT, 'anon-order-bench')
     os.makedirs(out, exist_ok=True)
-    p = run(['make', '-s', '-C', BENCH, f'TREE={tree}', f'OUTPUT={out}',
-             'run'], check=False, capture=True, step='anon-order-bench',
-            timeout=TIMEOUT * 5)
+    try:
+        p = run(['make', '-s', '-C', BENCH, f'TREE={tree}',
+                 f'OUTPUT={out}', 'run'], check=False, capture=True,
+                step='anon-order-bench', timeout=TIMEOUT * 5)
+    except subprocess.TimeoutExpired:
+        rep.add('series', 'anon-order-bench', 'run', 'fail', 0, False,
+                f'timed out after {TIMEOUT * 5} s')
+        return
     if p.returncode:
         rep.add('series', 'anon-order-bench', 'run', 'fail', 0, False,
                 last_line(p.stdout))
@@ -120,8 +125,8 @@ def anon_order_bench(rep, tree):
 
 
 def judge_anon_order(root, out):
-    """A copy of the harness (a mutant's) built and run, smallest table
-    first, stopping at the first binary that fails.  Returns (verdict,
+    """A copy of the harness (a mutant's) built and run, every table
+    size (a predicted case may fail at one size only).  Returns (verdict,
     detail, failed): 'caught' with the first failure it printed and the
     failed cases as report rows (suite 'anon-order', the case's name, for
     the mutant's Cases: line), 'passed', or 'unbuilt' with the compiler's
@@ -130,20 +135,23 @@ def judge_anon_order(root, out):
     ok, why = build_anon_order(root, out)
     if not ok:
         return 'unbuilt', why, []
+    rows = []
     for size in SIZES:
         exe = os.path.join(out, f'anon-order-{size}')
         cases, rc, text, _ = run_anon_order(exe)
         with open(exe + '.out', 'w') as f:
             f.write(text)
-        bad = [c for c in cases if c.result == 'fail']
-        if bad:
-            first = next((x for x in text.splitlines()
-                          if x.startswith('# FAIL')), '')
-            rows = [Row('series', 'anon-order', c.name, 'fail', 0, False,
-                        f'anon-order-{size}: '
-                        f'{first.removeprefix("# FAIL ") or c.detail}')
-                    for c in bad]
-            return 'caught', rows[0].detail, rows
+        fails = [x.removeprefix('# FAIL ') for x in text.splitlines()
+                 if x.startswith('# FAIL')]
+        for c in cases:
+            if c.result == 'fail':
+                # Its own '# FAIL' line where the harness names the case.
+                why = next((x for x in fails if c.name in x),
+                           c.detail or (fails[0] if fails else ''))
+                rows.append(Row('series', 'anon-order', c.name, 'fail', 0,
+                                False, f'anon-order-{size}: {why}'))
+    if rows:
+        return 'caught', rows[0].detail, rows
     return 'passed', 'anon-order-' + '/'.join(map(str, SIZES)) + \
         ' all pass', []
 

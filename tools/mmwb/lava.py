@@ -13,8 +13,9 @@ YAML too.
 validate() checks a job with lava-common's own schema
 (lava_common.schemas.validate, strict), which only Debian's
 /usr/bin/python3 sees.  console_of() turns the log of such a job
-(LAVA's output.yaml: one {"dt", "lvl", "msg"} record a line) back into a
-console log, which 'mmwb parse --console' judges as 'run' would.
+(LAVA's output.yaml: one {"dt", "lvl", "msg"} record a line, YAML
+double-quoted) back into a console log, which 'mmwb parse --lava-log'
+judges as 'run' would.
 """
 
 import json
@@ -22,12 +23,11 @@ import os
 import shutil
 import subprocess
 
-from .common import BUILD, log
+from .common import BUILD, EXIT_USAGE, StepError, log
 from . import base, initramfs, vm
 
 OUT = os.path.join(BUILD, 'lava')
 PYTHON = '/usr/bin/python3'     # Debian's, which sees lava-common
-PORT_ARG = 'mmwb.port=console'
 _CHECK = ('import json, sys\n'
           'from lava_common.schemas import validate\n'
           'validate(json.load(open(sys.argv[1])), strict=True)\n')
@@ -38,7 +38,7 @@ def job(label, bundle, plan, title):
     minutes = -(-plan.total_timeout() // 60)
     url = {n: 'file://' + os.path.join(bundle, n)
            for n in ('bzImage', 'initramfs.cpio', 'xfs.img', 'swap.img')}
-    cmdline = ' '.join(vm.BASE_CMDLINE + list(plan.boot) + [PORT_ARG])
+    cmdline = ' '.join(vm.BASE_CMDLINE + list(plan.boot))
     drive = '-drive format=raw,if=virtio,cache=unsafe,file={%s}'
     return {
         'device_type': 'qemu',
@@ -123,18 +123,26 @@ def write(rep, label, plan, bindir, tree, title):
     return path
 
 
-def console_of(text):
+def console_of(text, where='output.yaml'):
     """The console of a LAVA job's log (output.yaml: lines of
-    '- {"dt": ..., "lvl": "target", "msg": ...}'): the target's lines."""
+    '- {"dt": ..., "lvl": "target", "msg": ...}', written by LAVA's
+    yaml_dump with double-quoted scalars, whose escapes, \\xE9 and \\e
+    among them, JSON does not have): the target's lines.  A record line
+    that does not read is an error naming it, never a line dropped."""
+    import yaml
     out = []
-    for line in text.splitlines():
+    for n, line in enumerate(text.splitlines(), 1):
         line = line.strip()
         if not line.startswith('- {'):
             continue
         try:
-            rec = json.loads(line[2:])
-        except ValueError:
+            rec = yaml.safe_load(line[2:])
+        except yaml.YAMLError as e:
+            raise StepError('parse', f'{where}:{n}', 'not a LAVA log '
+                            f'record: {str(e).splitlines()[0]}', EXIT_USAGE)
+        if not isinstance(rec, dict):
             continue
-        if rec.get('lvl') == 'target' and isinstance(rec.get('msg'), str):
-            out.append(rec['msg'])
+        msg = rec.get('msg')
+        if rec.get('lvl') == 'target' and msg is not None:
+            out.append(str(msg))
     return '\n'.join(out) + '\n'

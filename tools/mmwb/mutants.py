@@ -58,6 +58,8 @@ OPTIONAL = ('Open',)
 OUT = os.path.join(BUILD, 'out', 'mutants')
 REPORT = os.path.join(report.REPORT, 'mutants')
 SUITE = 'mutants'
+# Failures of a mutant's run that its Cases: line does not predict.
+UNPREDICTED = 'mutants-unpredicted'
 STAMP = 'series-tree'
 # The commit a mutant makes on the detached HEAD: never exported.
 _IDENT = ['-c', 'user.name=mmwb mutants', '-c',
@@ -301,7 +303,11 @@ def verdict_of(m, bad):
             + n, others
     r = mine[0]
     detail = f'{r.suite}: {r.case}: {r.detail}'
-    if all(any(w in x.detail for w in TIMEOUT_WORDS) for x in mine):
+    # A guest that panicked inside a test leaves that test looking timed
+    # out: a splat in the run is no timeout.
+    timeouts = all(any(w in f'{x.case} {x.detail}' for w in TIMEOUT_WORDS)
+                   for x in mine)
+    if timeouts and not any(x.suite == 'console' for x in bad):
         detail = 'weak (the timeout only): ' + detail
     return 'caught', detail, others
 
@@ -310,7 +316,7 @@ def _unpredicted(rep, m, others):
     """The failures of a mutant's run that its header does not predict:
     a failure of the run, beside the mutant, never a kill."""
     if others:
-        rep.add('series', 'mutants-unpredicted', m.id, 'fail', 0, False,
+        rep.add('series', UNPREDICTED, m.id, 'fail', 0, False,
                 '; '.join(f'{r.suite}: {r.case}' for r in others[:5]))
 
 
@@ -476,11 +482,11 @@ def merge_previous(rep, full, rerun, report_dir=None):
         return False
     labels = {f'mutant-{x.replace("/", "-")}' for x in rerun}
     for r in rows:
-        if r.kernel in labels or (r.suite == SUITE and r.case in rerun):
+        if r.kernel in labels or (r.suite in (SUITE, UNPREDICTED) and
+                                  r.case in rerun):
             continue
-        # Evidence rows were expected; a verdict row is, when killed.
-        rep.add(r.kernel, r.suite, r.case, r.result, r.seconds,
-                r.suite != SUITE or r.result == 'pass', r.detail)
+        rep.add(r.kernel, r.suite, r.case, r.result, r.seconds, r.expected,
+                r.detail)
     return True
 
 
@@ -523,8 +529,7 @@ def main(a):
             f.write(full + '\n')
     elif os.path.exists(os.path.join(REPORT, STAMP)):
         os.unlink(os.path.join(REPORT, STAMP))
-    # The verdicts with what caught each mutant (results.tsv has no
-    # detail column).
+    # The verdicts with what caught each mutant, and the tests of each.
     with open(os.path.join(REPORT, 'mutants.tsv'), 'w') as f:
         f.write('mutant\tverdict\tseconds\ttests\tdetail\n')
         tests = {m.id: ' '.join(m.tests) for m in everyone}

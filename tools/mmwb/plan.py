@@ -146,14 +146,19 @@ class Plan:
         if n <= 1:
             return
         names = [f'{{}}.{i}' for i in range(1, n + 1)]
+        mine = {t.name for t in self.tests}
+
+        def each(lines, key):
+            # A line of another suite (console:<kind>, vm) stays as it is.
+            return [dataclasses.replace(x, **{key: f.format(getattr(x, key))})
+                    for x in lines for f in
+                    (names if getattr(x, key) in mine else ['{}'])]
         self.tests = [dataclasses.replace(t, name=x.format(t.name))
                       for t in self.tests for x in names]
-        self.expects = [dataclasses.replace(e, test=x.format(e.test))
-                        for e in self.expects for x in names]
-        self.metrics = [dataclasses.replace(m, test=x.format(m.test))
-                        for m in self.metrics for x in names]
+        self.expects = each(self.expects, 'test')
+        self.metrics = each(self.metrics, 'test')
         for d in (self.retry, self.only, self.skip, self.alone):
-            for k in list(d):
+            for k in [k for k in d if k in mine]:
                 v = d.pop(k)
                 d.update({x.format(k): v for x in names})
         self.timeout = 0

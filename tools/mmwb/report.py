@@ -9,6 +9,7 @@ what went wrong otherwise).  read_results() reads it back; results.xml
 says the same for tools that read JUnit."""
 
 import os
+import re
 import sys
 import xml.etree.ElementTree as ET
 from collections import OrderedDict, defaultdict
@@ -52,6 +53,16 @@ def read_results(path):
     return rows
 
 
+_NOT_XML = re.compile('[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd'
+                      '\U00010000-\U0010ffff]')
+
+
+def _xml(text):
+    """text without the characters XML 1.0 does not allow (an escape
+    sequence of a test's colours, a NUL)."""
+    return _NOT_XML.sub('?', text)
+
+
 def junit(rows):
     """The rows as JUnit XML (an ElementTree element): one testsuite per
     kernel and suite, a case that did not give the plan's result is a
@@ -64,17 +75,17 @@ def junit(rows):
         if key not in suites:
             suites[key] = ET.SubElement(top, 'testsuite',
                                         name=f'{r.kernel}.{r.suite}')
-        tc = ET.SubElement(suites[key], 'testcase', name=r.case,
+        tc = ET.SubElement(suites[key], 'testcase', name=_xml(r.case),
                            classname=f'{r.kernel}.{r.suite}',
                            time=f'{r.seconds:.2f}')
         if not r.expected:
             ET.SubElement(tc, 'failure', message=f'{r.result} (not what '
-                          'the plan expects)').text = r.detail
+                          'the plan expects)').text = _xml(r.detail)
         elif r.result == 'skip':
-            ET.SubElement(tc, 'skipped', message=r.detail)
+            ET.SubElement(tc, 'skipped', message=_xml(r.detail))
         elif r.detail:
             ET.SubElement(tc, 'system-out').text = \
-                f'{r.result}: {r.detail}'
+                _xml(f'{r.result}: {r.detail}')
     for el in [top, *suites.values()]:
         cases = el.iter('testcase')
         cases = list(cases)
@@ -227,7 +238,8 @@ def finish(rep, errors, extra_code=0, outdir=None, kernel='series'):
     outdir = outdir or REPORT
     text = rep.write(outdir)
     print(text)
-    log(f'report: {outdir}/results.tsv, metrics.tsv, summary.txt')
+    log(f'report: {outdir}/results.tsv, results.xml, metrics.tsv, '
+        'summary.txt')
     for e in errors:
         print(str(e), file=sys.stderr)
     p, f, s = rep.counts(kernel)

@@ -414,18 +414,18 @@ def main(a):
     try:
         base.ensure(a.tree)
         checks.checkpatch(a.tree, rep)
-        ok, out = series.check_quilt()
+        ok, out = series.check_quilt(a.tree)
         rep.add('series', 'quilt', 'quilt push -a', 'pass' if ok else 'fail',
                 0, ok, '' if ok else out.strip().splitlines()[-1])
         from . import mutants
         errors = ab.ab(rep, plan_path=a.plan, hooks=[checks.ObjectChecks()],
                        tree=a.tree, after_build=[mutants.ci_mutants])
-        matrix.run_matrix(rep)
+        matrix.run_matrix(rep, a.tree)
         other_bases(rep)
-        review.maintainers(rep)
-        review.kernel_doc(rep)
-        review.kernel_rst(rep)
-        review.htmldocs(rep)
+        review.maintainers(rep, a.tree)
+        review.kernel_doc(rep, a.tree)
+        review.kernel_rst(rep, a.tree)
+        review.htmldocs(rep, a.tree)
         guest_failure_tests(rep, os.path.join(ab.OUT, 'series', 'bzImage'))
     except StepError as e:
         errors.append(e)
@@ -436,7 +436,7 @@ def main(a):
                round(time.monotonic() - t0, 1), 's')
     rep.write()
     try:
-        review.cover_in_sync(rep)
+        review.cover_in_sync(rep, a.tree)
         review.b4_roundtrip(rep)
     except StepError as e:
         errors.append(e)

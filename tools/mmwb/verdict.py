@@ -10,7 +10,8 @@ tests on recorded logs.
     unexpected_splats() -> the console reports the plan does not expect
                            (the only judge of splats: the console rows and
                            ab.guest_verdict()'s error both use it)
-    read_run()          -> a vm.Run from a guest folder's logs
+    read_run()          -> (vm.Run, tests the init found missing) from a
+                           guest folder's logs
 """
 
 import glob

@@ -33,7 +33,6 @@ class JobTest(unittest.TestCase):
             self.assertTrue(ok, msg)
             job = json.load(open(path))
             kernel = job['actions'][0]['deploy']['images']['kernel']
-            self.assertIn(lava.PORT_ARG, kernel['image_arg'])
             self.assertIn('memmap=256M$0x1a0000000', kernel['image_arg'])
 
     def test_a_bad_job_is_refused(self):
@@ -60,6 +59,21 @@ class LogTest(unittest.TestCase):
                 '"msg": "MMWB-BEGIN a"}\n'
                 'not a record\n')
         self.assertEqual(lava.console_of(text), 'MMWB-BEGIN a\n')
+
+    def test_lavas_own_escapes(self):
+        """LAVA's yaml_dump double-quotes with YAML escapes (\\xE9,
+        \\e) that JSON does not know: no line may be lost."""
+        text = ('- {"dt": "x", "lvl": "target", "msg": "ok 1 caf\\xE9"}\n'
+                '- {"dt": "x", "lvl": "target", "msg": '
+                '"\\e[31mnot ok 2 x\\e[0m"}\n')
+        self.assertEqual(lava.console_of(text),
+                         'ok 1 caf\u00e9\n\x1b[31mnot ok 2 x\x1b[0m\n')
+
+    def test_a_broken_record_is_an_error(self):
+        from mmwb.common import StepError
+        with self.assertRaisesRegex(StepError, 'output.yaml:2'):
+            lava.console_of('- {"lvl": "target", "msg": "a"}\n'
+                            '- {"lvl": "target", "msg": "b\n')
 
     def test_parse_lava_log(self):
         kept = os.path.join(test_verdict.DATA, 'guest-faultaround')

@@ -391,3 +391,26 @@ class RequireReportTest(unittest.TestCase):
 
 if __name__ == '__main__':
     unittest.main()
+
+
+class MergeUnpredictedTest(unittest.TestCase):
+    """An --only run keeps the other mutants' unpredicted failures
+    failures, and drops the rerun mutant's old one."""
+
+    def test_merge(self):
+        with tempfile.TemporaryDirectory() as d:
+            old = report.Report()
+            old.add('series', 'mutants', 't/x', 'pass', 0, True, 'killed')
+            old.add('series', 'mutants-unpredicted', 't/x', 'fail', 0,
+                    False, 'cow: a')
+            old.add('series', 'mutants', 't/y', 'pass', 0, True, 'killed')
+            old.add('series', 'mutants-unpredicted', 't/y', 'fail', 0,
+                    False, 'cow: b')
+            old.write(d)
+            with open(os.path.join(d, mutants.STAMP), 'w') as f:
+                f.write('S\n')
+            rep = report.Report()
+            self.assertTrue(mutants.merge_previous(rep, 'S', {'t/x'}, d))
+        rows = [(r.suite, r.case, r.expected) for r in rep.rows]
+        self.assertEqual(rows, [('mutants', 't/y', True),
+                                ('mutants-unpredicted', 't/y', False)])

@@ -587,5 +587,19 @@ class ReportFilesTest(unittest.TestCase):
             ".//testsuite[@name='base.faultaround']/testcase/system-out"))
 
 
+class JunitCharsTest(unittest.TestCase):
+    def test_control_characters(self):
+        import tempfile
+        import xml.etree.ElementTree as ET
+        from mmwb import report
+        r = report.Report()
+        r.add('series', 'cow', 'x', 'fail', 0, False,
+              'not ok \x1b[31mred\x1b[0m \x00')
+        with tempfile.TemporaryDirectory() as d:
+            r.write(d)
+            top = ET.parse(os.path.join(d, 'results.xml')).getroot()
+        self.assertIn('red', top.find('.//failure').text)
+
+
 if __name__ == '__main__':
     unittest.main()

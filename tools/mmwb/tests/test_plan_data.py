@@ -124,3 +124,13 @@ class TryExitTest(unittest.TestCase):
             rep.add('try', 'a', 'x', 'pass', 0, True, '')
             return []
         self.assertEqual(self.run_try(ok), 0)
+
+
+class RepeatOtherSuitesTest(unittest.TestCase):
+    def test_console_lines_stay(self):
+        p = plan.Plan(path='x')
+        p.tests = [plan.Test('a', 10, 'ktap', 'a', [], 1)]
+        p.expects = [plan.Expect('*', 'console', 'warning', 'fail', 'w', 2)]
+        p.repeat(3)
+        self.assertEqual(p.expectation('try', 'console', 'warning'),
+                         ('fail', 'w'))
