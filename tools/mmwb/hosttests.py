@@ -143,13 +143,15 @@ def judge_anon_order(root, out):
             f.write(text)
         fails = [x.removeprefix('# FAIL ') for x in text.splitlines()
                  if x.startswith('# FAIL')]
-        for c in cases:
-            if c.result == 'fail':
-                # Its own '# FAIL' line where the harness names the case.
-                why = next((x for x in fails if c.name in x),
-                           c.detail or (fails[0] if fails else ''))
-                rows.append(Row('series', 'anon-order', c.name, 'fail', 0,
-                                False, f'anon-order-{size}: {why}'))
+        # The harness counts failures across its cases (st.failures):
+        # after the first failed case every later one fails with it, so
+        # only the first failed case of a binary is the mutant's.
+        c = next((c for c in cases if c.result == 'fail'), None)
+        if c:
+            why = next((x for x in fails if c.name in x),
+                       c.detail or (fails[0] if fails else ''))
+            rows.append(Row('series', 'anon-order', c.name, 'fail', 0,
+                            False, f'anon-order-{size}: {why}'))
     if rows:
         return 'caught', rows[0].detail, rows
     return 'passed', 'anon-order-' + '/'.join(map(str, SIZES)) + \
