@@ -164,7 +164,7 @@ def cmd_parse(a):
     as 'run' (7 for a splat the plan does not expect, 1 for an
     unexpected row)."""
     import tempfile
-    from . import lava, plan as planmod, results, verdict
+    from . import lava, plan as planmod, report, results, verdict
     if a.lava_log:
         # A LAVA job's log: its target lines are the console.
         if not os.path.isfile(a.vmdir):
@@ -190,10 +190,7 @@ def cmd_parse(a):
     rep = verdict.judge_run(plan, a.kernel, role, r, tests, skipped,
                             present, '-alone' if a.alone else '')
     for row in rep.rows:
-        print('\t'.join(str(x) for x in (
-            row.kernel, row.suite, row.case, row.result,
-            f'{row.seconds:.2f}', 'yes' if row.expected else 'no',
-            row.detail)))
+        print(report.tsv_line(row))
     if a.out:
         rep.write(a.out)
     e = ab.guest_verdict(a.kernel, r, plan, role=role)

@@ -87,14 +87,12 @@ def validate(path):
     when lava-common is not installed."""
     if not os.path.exists(PYTHON):
         return None, f'{PYTHON} missing'
-    p = subprocess.run([PYTHON, '-c', 'import lava_common'],
-                       capture_output=True, text=True)
-    if p.returncode:
-        return None, ("lava-common is not installed (apt-get install "
-                      "lava-common; scripts/mmwb deps does)")
     p = subprocess.run([PYTHON, '-c', _CHECK, path], capture_output=True,
                        text=True)
     last = (p.stderr.strip().splitlines() or [''])[-1]
+    if "No module named 'lava_common'" in last:
+        return None, ("lava-common is not installed (apt-get install "
+                      "lava-common; scripts/mmwb deps does)")
     return p.returncode == 0, 'valid' if p.returncode == 0 else last
 
 

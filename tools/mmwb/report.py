@@ -98,6 +98,12 @@ def junit(rows):
     return top
 
 
+def tsv_line(r):
+    """A row as a line of results.tsv (read_results() reads it back)."""
+    return (f'{r.kernel}\t{r.suite}\t{r.case}\t{r.result}\t'
+            f'{r.seconds:.2f}\t{"yes" if r.expected else "no"}\t{r.detail}')
+
+
 def _clean(s):
     return ' '.join(str(s).replace('\t', ' ').split())
 
@@ -155,9 +161,7 @@ class Report:
         with open(os.path.join(outdir, 'results.tsv'), 'w') as f:
             f.write('\t'.join(COLUMNS) + '\n')
             for r in self.rows:
-                f.write(f'{r.kernel}\t{r.suite}\t{r.case}\t{r.result}\t'
-                        f'{r.seconds:.2f}\t'
-                        f'{"yes" if r.expected else "no"}\t{r.detail}\n')
+                f.write(tsv_line(r) + '\n')
         tree = ET.ElementTree(junit(self.rows))
         ET.indent(tree)
         tree.write(os.path.join(outdir, 'results.xml'), encoding='utf-8',

@@ -121,17 +121,9 @@ def read_run(vmdir):
                testlog=os.path.join(vmdir, 'tests.log'))
     if not os.path.exists(r.testlog):
         r.testlog = r.console
-    text = vm.read_text(r.testlog)
-    r.outputs, r.boot_secs, r.done = vm.parse_testlog(text)
     splats = []
     for stalled in sorted(glob.glob(os.path.join(vmdir,
                                                  'console.stalled*.log'))):
-        t = vm.read_text(stalled)
-        splats += vm.scan_console(t)
-        lines = [x for x in t.splitlines() if x.strip()]
-        r.stalls.append(f'{lines[-1].strip() if lines else "no output"} '
-                        f'(console: {stalled})')
-    if not r.no_init:
-        splats += vm.scan_console(vm.read_text(r.console))
-    r.splats = splats
+        splats += vm.note_stall(r, stalled)
+    text = vm.read_logs(r, splats)
     return r, set(_MISSING.findall(text))

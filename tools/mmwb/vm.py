@@ -218,22 +218,36 @@ def boot(kernel, initrd, workdir, timeout, extra_cmdline=(), drives=None,
         if os.path.exists(err):
             shutil.copy(err, os.path.join(workdir,
                                           f'qemu.stalled{attempt}.err'))
-        text = read_text(keep)
-        splats += scan_console(text)
-        lines = [x for x in text.splitlines() if x.strip()]
-        r.stalls.append(f'{lines[-1].strip() if lines else "no output"} '
-                        f'(console: {keep})')
+        splats += note_stall(r, keep)
         log(f'vm: {label}: no init after {INIT_LIMIT} s, the console '
             f'stops at "{r.stalls[-1]}"'
             + ('; booting once more' if attempt == 1 else ''))
     else:
         r.hung = True       # r.stalls says why: no init, twice
+    read_logs(r, splats)
+    return r
+
+
+def note_stall(r, keep):
+    """A boot that never reached init, its console kept in keep: the
+    line it stopped at goes to r.stalls; returns its splats."""
+    text = read_text(keep)
+    lines = [x for x in text.splitlines() if x.strip()]
+    r.stalls.append(f'{lines[-1].strip() if lines else "no output"} '
+                    f'(console: {keep})')
+    return scan_console(text)
+
+
+def read_logs(r, splats):
+    """r's outputs, boot time and end from its test log, and its splats:
+    those of the stalled boots (given) and its console's.  Returns the
+    test log's text."""
     text = read_text(r.testlog)
     r.outputs, r.boot_secs, r.done = parse_testlog(text)
     if not r.no_init:       # else console.log is console.stalled2.log
-        splats += scan_console(read_text(r.console))
+        splats = splats + scan_console(read_text(r.console))
     r.splats = splats
-    return r
+    return text
 
 
 def _boot_once(r, kernel, initrd, workdir, timeout, extra_cmdline, drives,
