@@ -10,7 +10,7 @@ import subprocess
 from .common import (BASE, BUILD, StepError, EXIT_GUEST, EXIT_HANG,
                      EXIT_SERIES, git, log)
 from . import base, initramfs, kbuild, kselftest, plan as planmod
-from . import guesttools, hosttests, lava, report, results, series, verdict, vm
+from . import guesttools, lava, report, results, series, verdict, vm
 
 OUT = os.path.join(BUILD, 'out')
 DEFAULT_PLAN = BASE.plan
@@ -156,8 +156,6 @@ def ab(rep, plan_path=DEFAULT_PLAN, hooks=(), tree=base.TREE,
                         'scripts/export makes of the applied series:\n'
                         + '\n'.join(diffs), EXIT_SERIES)
     build_kernel('series', tree, rep, hooks)
-    hosttests.anon_order(rep, tree)
-    hosttests.anon_order_bench(rep, tree)
     for f in after_build:
         f(rep, tree, plan)
     errors = side_by_side(plan, [('base', None), ('series', None)], rep,

@@ -19,7 +19,7 @@ TOOLS = {
     'bash-static': 'bash-static',
     'sparse': 'sparse', 'spatch': 'coccinelle', 'b4': 'b4',
     'quilt': 'quilt', 'shellcheck': 'shellcheck', 'patch': 'patch',
-    'mkfs.xfs': 'xfsprogs', 'mkfs.ext4': 'e2fsprogs',
+    'mkfs.xfs': 'xfsprogs', 'mkfs.ext4': 'e2fsprogs', 'mkfs.btrfs': 'btrfs-progs',
     'stress-ng': 'stress-ng',
     'pahole': 'dwarves', 'depmod': 'kmod', 'rst2html': 'python3-docutils',
     'sphinx-build': 'python3-sphinx',

@@ -7,13 +7,13 @@ folder per topic (mutants/<topic>/<name>.patch), each with a header
 naming the tests that must catch it and saying why the bug is
 plausible, then the diff (so that 'git apply' takes the file as is):
 
-    Mutant: range-one-short
-    Tests: anon-order
-    Cases: anon-order:helper matches the oracle and the rules
-    Why: The range stops one PTE short, so its last PTE is never
-         read: the off-by-one of an inclusive end.
+    Mutant: guard-eof
+    Tests: faultaround
+    Cases: faultaround:* 2m: empty PMD; faultaround:* 256k_from_128k: empty PMD
+    Why: The PMD guard of filemap_map_pages() back to "file_end >=
+         folio_next_index(folio)": the first copy of the off-by-one.
 
-    diff --git a/mm/anon_folio_order.h b/mm/anon_folio_order.h
+    diff --git a/mm/filemap.c b/mm/filemap.c
     ...
 
 A test named in hosttests.HOST runs on the host: the mutant is applied

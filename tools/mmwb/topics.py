@@ -5,8 +5,8 @@ lines that quilt ignores:
     # topic faultaround tree mm-hotfixes prefix mm/filemap fixes yes
     0001-selftests-mm-add-a-fault-around-test-for-file-mappin.patch
     ...
-    # topic anon-order tree mm-new prefix mm fixes no needs faultaround
-    0025-...
+    # topic anon-order tree mm-new prefix mm/memory fixes no
+    0033-...
 
 A topic is what goes to linux-mm as one series: the patches after its
 line, up to the next topic line.  Its fields:
