@@ -494,6 +494,29 @@ def _interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
+def by_test(mutants, rows):
+    """For each test the mutants name, the mutants it kills and those it
+    does not (yet), with the seconds of each mutant's run: the listing
+    issue readers ask for ('which mutant proves this test?')."""
+    verdicts = {r.case: r for r in rows}
+    tests = {}
+    for m in mutants:
+        for t in m.tests:
+            tests.setdefault(t, []).append(m)
+    out = ['Mutants by test (killed: a case the mutant predicts failed)', '']
+    for t in sorted(tests):
+        killed, other = [], []
+        for m in tests[t]:
+            r = verdicts.get(m.id)
+            if r and r.result == 'pass':
+                killed.append(f'{m.id} ({r.seconds:.0f} s)')
+            else:
+                other.append(f'{m.id} ({"not run" if not r else r.result})')
+        out.append(f'{t}: kills {", ".join(killed) or "none"}'
+                   + (f'; not killed: {", ".join(other)}' if other else ''))
+    return '\n'.join(out) + '\n'
+
+
 def main(a):
     """scripts/mmwb mutants [--only topic[/name]]: every mutant (host
     and guest), report in build/report/mutants/."""
@@ -538,8 +561,12 @@ def main(a):
                 f.write(f'{r.case}\t{r.result}\t{r.seconds:.0f}\t'
                         f'{tests.get(r.case, "")}\t{r.detail}\n')
     print(text)
-    log(f'mutants: report in {REPORT}')
     rows = [r for r in rep.rows if r.suite == SUITE]
+    listing = by_test(everyone, rows)
+    with open(os.path.join(REPORT, 'by-test.txt'), 'w') as f:
+        f.write(listing)
+    print(listing)
+    log(f'mutants: report in {REPORT}')
     killed = sum(r.result == 'pass' for r in rows)
     print(f'{killed} killed, {sum(r.result == "fail" for r in rows)} '
           f'survived, {sum(r.result == "error" for r in rows)} error(s) '

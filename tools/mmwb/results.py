@@ -29,24 +29,80 @@ def _dedup(cases):
 
 _KTAP = re.compile(r'^(not ok|ok)\s+(\d+)\s*(?:-\s*)?(.*?)'
                    r'(?:\s*#\s*(SKIP|XFAIL|TODO)\b\s*(.*))?$')
+_KTAP_VERSION = re.compile(r'^(?:KTAP|TAP) version \d+\s*$')
+_KTAP_PLAN_LINE = re.compile(r'^1\.\.(\d+)\b')
+
+
+class _Document:
+    """One KTAP document at the top level: from its version line (or its
+    first plan or result line) to the next version line.  kunit_parser's
+    rules, for what kselftest prints: the plan may come first or last (as
+    run_vmtests.sh prints it); a result line the plan announced and that
+    never came is a failure; results are numbered from 1; lines indented
+    (the subtests of a nested document) belong to the result line that
+    follows them, and '# '-prefixed lines are diagnostics."""
+
+    def __init__(self):
+        self.plan = None
+        self.found = 0
+        self.bailed = False
+        self.misnumbered = None
+
+    def close(self, cases):
+        if self.misnumbered:
+            cases.append(Case('KTAP numbering', 'error', self.misnumbered))
+        if self.plan is None or self.bailed:
+            return
+        if self.found < self.plan:
+            first = self.found + 1
+            which = (f'result {first}' if first == self.plan else
+                     f'results {first}..{self.plan}')
+            cases.append(Case(f'missing {which}', 'fail',
+                              f'the plan announced {self.plan}, '
+                              f'{self.found} came: a result line that never '
+                              'came is a failure'))
+        elif self.found > self.plan:
+            cases.append(Case('results beyond the plan', 'error',
+                              f'the plan announced {self.plan}, '
+                              f'{self.found} came'))
 
 
 def parse_ktap(text):
     """Top-level KTAP/TAP result lines as printed by kselftest.h and
-    kselftest_harness.h; 'Bail out!' becomes an error case.  Tests such
-    as cow.c print '# [RUN] <what>' before a result whose description
-    repeats ('No leak from parent into child'): the case is named
-    '<what>: <description>'."""
+    kselftest_harness.h, checked against their plan (_Document); 'Bail
+    out!' becomes an error case.  Tests such as cow.c print '# [RUN]
+    <what>' before a result whose description repeats ('No leak from
+    parent into child'): the case is named '<what>: <description>'."""
     cases = []
     run = None
+    doc = None
     for line in text.splitlines():
         line = line.rstrip('\r')
+        if _KTAP_VERSION.match(line):
+            if doc:
+                doc.close(cases)
+            doc = _Document()
+            continue
         if line.startswith('# [RUN] '):
             run = line[8:].strip()
+            continue
+        plan = _KTAP_PLAN_LINE.match(line)
+        if plan:
+            if doc is None or doc.plan is not None:
+                if doc:
+                    doc.close(cases)
+                doc = _Document()
+            doc.plan = int(plan.group(1))
             continue
         m = _KTAP.match(line)
         if m:
             ok, num, desc, directive, why = m.groups()
+            if doc is None:
+                doc = _Document()
+            doc.found += 1
+            if int(num) != doc.found and not doc.misnumbered:
+                doc.misnumbered = (f'expected result {doc.found}, found '
+                                   f'{num}: {line[:80]}')
             desc = desc.strip() or f'#{num} {why or ""}'.strip()
             if run:
                 desc = f'{run}: {desc}'
@@ -59,7 +115,11 @@ def parse_ktap(text):
                 res = 'pass' if ok == 'ok' else 'fail'
             cases.append(Case(desc, res, (why or '').strip()))
         elif line.startswith('Bail out!'):
+            if doc:
+                doc.bailed = True
             cases.append(Case('bail out', 'error', line[9:].strip()))
+    if doc:
+        doc.close(cases)
     return _dedup(cases)
 
 
@@ -204,6 +264,9 @@ def classify(test, rc, secs, output, timed_out=False, built=True):
         return [Case(test.name, 'error', 'binary not built')]
     cases = FORMATS[test.fmt](output)
     if timed_out:
+        # The results the timeout cut off are the timeout's row, which
+        # names where the test hung, not failures of their own.
+        cases = [c for c in cases if not c.name.startswith('missing result')]
         cases.append(Case(test.name, 'error', timeout_detail(test, output)))
     elif rc == KSFT_SKIP and not cases:
         reason = output.strip().splitlines()[-1] if output.strip() else ''

@@ -414,3 +414,16 @@ class MergeUnpredictedTest(unittest.TestCase):
         rows = [(r.suite, r.case, r.expected) for r in rep.rows]
         self.assertEqual(rows, [('mutants', 't/y', True),
                                 ('mutants-unpredicted', 't/y', False)])
+
+
+class ByTestTest(unittest.TestCase):
+    def test_listing(self):
+        M = mutants.Mutant
+        ms = [M('t', 'a', 'p', ['cow'], 'w'), M('t', 'b', 'p', ['cow', 'gup'], 'w'),
+              M('t', 'c', 'p', ['gup'], 'w')]
+        rows = [report.Row('series', mutants.SUITE, 't/a', 'pass', 12, True, ''),
+                report.Row('series', mutants.SUITE, 't/b', 'fail', 3, False, '')]
+        text = mutants.by_test(ms, rows)
+        self.assertIn('cow: kills t/a (12 s); not killed: t/b (fail)', text)
+        self.assertIn('gup: kills none; not killed: t/b (fail), t/c (not run)',
+                      text)

@@ -2,6 +2,7 @@
 """The workbench's parsers against recorded output (test_data/)."""
 
 import os
+import re
 import tempfile
 import unittest
 
@@ -38,6 +39,50 @@ class KtapTest(unittest.TestCase):
         self.assertEqual([(c.name, c.result) for c in got],
                          [('hmm.hmm_device_private.open_close', 'pass')])
 
+    def test_plan_count(self):
+        """kunit_parser's rules: a result the plan announced and that
+        never came fails, wherever the plan is; too many is an error,
+        and so is a result out of its place."""
+        def rows(text):
+            return [(c.name, c.result) for c in results.parse_ktap(text)]
+        self.assertEqual(rows('TAP version 13\n1..3\nok 1 a\n'),
+                         [('a', 'pass'), ('missing results 2..3', 'fail')])
+        self.assertEqual(rows('TAP version 13\nok 1 a\n1..2\n'),
+                         [('a', 'pass'), ('missing result 2', 'fail')])
+        self.assertEqual(rows('KTAP version 1\n1..1\nok 1 a\nok 2 b\n'),
+                         [('a', 'pass'), ('b', 'pass'),
+                          ('results beyond the plan', 'error')])
+        self.assertEqual(rows('TAP version 13\n1..2\nok 1 a\nok 3 b\n'),
+                         [('a', 'pass'), ('b', 'pass'),
+                          ('KTAP numbering', 'error')])
+        # no plan: nothing to count against (kselftest always has one)
+        self.assertEqual(rows('ok 1 a\n'), [('a', 'pass')])
+
+    def test_documents_and_nesting(self):
+        """Each version line starts a document of its own (a retried
+        run, a script running several programs); indented lines are a
+        nested document, counted by its parent's result line only."""
+        text = ('TAP version 13\n1..1\nok 1 a\n'
+                'TAP version 13\n1..2\n'
+                '    KTAP version 1\n    1..2\n    ok 1 x\n'
+                '    not ok 2 y\nnot ok 1 b\n')
+        got = [(c.name, c.result) for c in results.parse_ktap(text)]
+        self.assertEqual(got, [('a', 'pass'), ('b', 'fail'),
+                               ('missing result 2', 'fail')])
+
+    def test_bail_out_is_not_also_missing(self):
+        got = results.parse_ktap('TAP version 13\n1..3\nok 1 a\n'
+                                 'Bail out! mmap failed\n')
+        self.assertEqual([(c.name, c.result) for c in got],
+                         [('a', 'pass'), ('bail out', 'error')])
+
+    def test_timeout_keeps_its_own_row(self):
+        t = plan.Test('t', 10, 'ktap', 't', [], 1)
+        got = results.classify(t, 137, 10, 'TAP version 13\n1..3\nok 1 a\n',
+                               timed_out=True)
+        self.assertEqual([(c.name, c.result) for c in got],
+                         [('a', 'pass'), ('t', 'error')])
+
     def test_bail_out(self):
         got = results.parse_ktap('1..3\nok 1 a\nBail out! mmap failed\n')
         self.assertEqual(got[-1].result, 'error')
@@ -55,8 +100,16 @@ class KtapTest(unittest.TestCase):
                 cases = results.parse_ktap(text)
                 want = sum(1 for line in text.splitlines()
                            if line.startswith(('ok ', 'not ok ')))
-                self.assertEqual(len(cases), want)
-                self.assertTrue(cases)
+                planned = int(re.search(r'^1\.\.(\d+)', text, re.M)[1])
+                if planned == want:
+                    self.assertEqual(len(cases), want)
+                    continue
+                # A head of a real run: the results its plan announced
+                # beyond the head are one failed row.
+                self.assertEqual(len(cases), want + 1)
+                self.assertEqual(cases[-1].result, 'fail')
+                self.assertTrue(cases[-1].name.startswith(
+                    f'missing results {want + 1}..'), cases[-1].name)
 
 
     def test_recorded_cow_names_are_unique(self):
@@ -80,7 +133,8 @@ class OtherFormatsTest(unittest.TestCase):
         one case for the exit status."""
         text = data('uffd-unit-tests-7.3-head.ktap')
         cases = results.parse_uffd(text)
-        self.assertEqual(len(cases), text.count('\nok '))
+        # and one row for the results the head's plan announced beyond it
+        self.assertEqual(len(cases), text.count('\nok ') + 1)
         self.assertEqual(cases[0].name, 'wp-fork on anon')
         cases = results.parse_uffd('TAP version 13\n1..2\nok 1 a on anon\n'
                                    'not ok 2 b on shmem\n')
