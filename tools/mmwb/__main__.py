@@ -3,6 +3,7 @@
 
 import argparse
 import os
+import signal
 import sys
 import time
 
@@ -36,7 +37,8 @@ if _BASE_NAME:
     os.environ['MMWB_BASE'] = _BASE_NAME
 
 from .common import (BASE, ROOT, StepError, EXIT_BUILD,  # noqa: E402
-                     EXIT_UNEXPECTED, EXIT_USAGE, die, lock_build, log)
+                     EXIT_UNEXPECTED, EXIT_USAGE, die, interrupted,
+                     kill_children, lock_build, log)
 from . import ab, base, deps, series  # noqa: E402
 
 
@@ -387,6 +389,8 @@ def main(argv=None):
     s.add_argument('--workdir', required=True)
     s.set_defaults(fn=cmd_boot)
     a = ap.parse_args(argv)
+    signal.signal(signal.SIGTERM, interrupted)
+    signal.signal(signal.SIGINT, interrupted)
     try:
         # parse only reads: it runs beside a job that holds the lock.
         if a.cmd not in ('deps', 'parse'):
@@ -395,6 +399,7 @@ def main(argv=None):
     except StepError as e:
         die(e)
     except KeyboardInterrupt:
+        kill_children()
         sys.exit(130)
 
 

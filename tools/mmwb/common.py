@@ -49,6 +49,33 @@ class StepError(Exception):
         return f'mmwb: {self.step}: {where}{self.msg}'
 
 
+# The QEMU processes this process started and that may still run.  The
+# guests run in worker threads, which an interrupt does not reach: the
+# interrupt kills them here, so that no guest outlives the command.
+_CHILDREN = set()
+
+
+def child_started(p):
+    _CHILDREN.add(p)
+
+
+def child_done(p):
+    _CHILDREN.discard(p)
+
+
+def kill_children():
+    for p in list(_CHILDREN):
+        if p.poll() is None:
+            p.kill()
+
+
+def interrupted(signum, frame):
+    """SIGINT and SIGTERM: kill the guests, then unwind as Ctrl-C does
+    (work trees go back to their branch, the lock is released)."""
+    kill_children()
+    raise KeyboardInterrupt
+
+
 def elapsed():
     return time.monotonic() - _T0
 

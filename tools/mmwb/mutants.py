@@ -43,7 +43,6 @@ import fnmatch
 import glob
 import hashlib
 import os
-import signal
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -490,10 +489,6 @@ def merge_previous(rep, full, rerun, report_dir=None):
     return True
 
 
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt
-
-
 def by_test(mutants, rows):
     """For each test the mutants name, the mutants it kills and those it
     does not (yet), with the seconds of each mutant's run: the listing
@@ -521,9 +516,8 @@ def main(a):
     """scripts/mmwb mutants [--only topic[/name]]: every mutant (host
     and guest), report in build/report/mutants/."""
     tree = a.tree
-    # A SIGTERM unwinds like Ctrl-C, so that the work tree goes back to
-    # the series branch.
-    signal.signal(signal.SIGTERM, _interrupt)
+    # A SIGTERM unwinds like Ctrl-C (common.interrupted(), set by
+    # __main__), so that the work tree goes back to the series branch.
     mutants = load(BASE.mutants, a.only)
     if not mutants:
         raise _bad(BASE.mutants or BASE.path,

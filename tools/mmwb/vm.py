@@ -9,7 +9,8 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 
-from .common import BUILD, StepError, EXIT_DEPS, log
+from .common import (BUILD, StepError, EXIT_DEPS, child_done, child_started,
+                     log)
 from . import initramfs as irfs
 
 QEMU = 'qemu-system-x86_64'
@@ -264,14 +265,16 @@ def _boot_once(r, kernel, initrd, workdir, timeout, extra_cmdline, drives,
     t0 = time.monotonic()
     with open(os.path.join(workdir, 'qemu.err'), 'w') as err:
         p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
+    child_started(p)
     try:
         return _watch(r, p, t0, timeout, label)
     finally:
-        # Interrupted (Ctrl-C, or SIGTERM turned into one by 'mmwb
-        # mutants'): QEMU must not outlive us.
+        # Interrupted (Ctrl-C or SIGTERM: common.interrupted() kills
+        # the guests of every thread): QEMU must not outlive us.
         if p.poll() is None:
             p.kill()
             p.wait()
+        child_done(p)
 
 
 def _watch(r, p, t0, timeout, label):

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import unittest
 
-from mmwb import plan as planmod, report, results, verdict
+from mmwb import plan as planmod, results, verdict
 
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'test_data')
 TOOLS = os.path.dirname(os.path.dirname(os.path.dirname(

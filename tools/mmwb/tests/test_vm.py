@@ -97,3 +97,22 @@ class InitLimit(unittest.TestCase):
             r = self.boot(0)
         self.assertTrue(r.done)
         self.assertEqual(r.stalls, [])
+
+
+class InterruptTest(unittest.TestCase):
+    def test_interrupt_kills_the_guests_of_every_thread(self):
+        """SIGTERM or Ctrl-C while guests run in worker threads (which
+        the interrupt does not reach): the QEMU processes are killed
+        before the command unwinds."""
+        import subprocess
+        from mmwb import common
+        p = subprocess.Popen(['sleep', '60'])
+        common.child_started(p)
+        try:
+            with self.assertRaises(KeyboardInterrupt):
+                common.interrupted(15, None)
+            self.assertEqual(p.wait(timeout=5), -9)
+        finally:
+            common.child_done(p)
+            if p.poll() is None:
+                p.kill()
