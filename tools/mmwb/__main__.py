@@ -340,7 +340,8 @@ def main(argv=None):
                                                   'soak.plan'))
     s.set_defaults(fn=cmd_soak)
     s = sub.add_parser('debug', help='the plan on the series built with '
-                       'DEBUG_VM, PROVE_LOCKING and KASAN')
+                       'kconfig/debug.config (DEBUG_VM, DEBUG_VM_PGTABLE, '
+                       'PROVE_LOCKING, KASAN, PAGE_TABLE_CHECK)')
     s.add_argument('--plan', default=os.path.join(
         ROOT, 'selftests', 'debug.plan') if BASE.default else
         ab.DEFAULT_PLAN)
