@@ -269,7 +269,9 @@ def mutants_line(topic):
     by = {}
     for m in mine:
         by.setdefault(', '.join(m.tests), []).append(m.name)
-    text = (f'Its tests also fail on each of {len(mine)} mutants, copies '
+    which = (f'each of {len(mine)} mutants, copies' if len(mine) != 1
+             else 'one mutant, a copy')
+    text = (f'Its tests also fail on {which} '
             'of the code with a plausible bug put back (by the tests that '
             'catch them): ' + '; '.join(
                 f'{k}: {", ".join(v)}' for k, v in by.items()) + '.')
