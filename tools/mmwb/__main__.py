@@ -38,7 +38,7 @@ if _BASE_NAME:
 
 from .common import (BASE, ROOT, StepError, EXIT_BUILD,  # noqa: E402
                      EXIT_UNEXPECTED, EXIT_USAGE, die, interrupted,
-                     kill_children, lock_build, log)
+                     lock_build, log)
 from . import ab, base, deps, series  # noqa: E402
 
 
@@ -399,8 +399,7 @@ def main(argv=None):
         a.fn(a)
     except StepError as e:
         die(e)
-    except KeyboardInterrupt:
-        kill_children()
+    except KeyboardInterrupt:     # interrupted() killed the guests
         sys.exit(130)
 
 

@@ -30,7 +30,10 @@ def _dedup(cases):
 _KTAP = re.compile(r'^(not ok|ok)\s+(\d+)\s*(?:-\s*)?(.*?)'
                    r'(?:\s*#\s*(SKIP|XFAIL|TODO)\b\s*(.*))?$')
 _KTAP_VERSION = re.compile(r'^(?:KTAP|TAP) version \d+\s*$')
-_KTAP_PLAN_LINE = re.compile(r'^1\.\.(\d+)\b')
+# A plan line; re.M: parse_uffd() looks for one anywhere in a text.
+_KTAP_PLAN = re.compile(r'^1\.\.(\d+)\s*$', re.M)
+# The row of the results a plan announced that never came.
+MISSING = 'missing result'
 
 
 class _Document:
@@ -55,9 +58,9 @@ class _Document:
             return
         if self.found < self.plan:
             first = self.found + 1
-            which = (f'result {first}' if first == self.plan else
-                     f'results {first}..{self.plan}')
-            cases.append(Case(f'missing {which}', 'fail',
+            which = (f' {first}' if first == self.plan else
+                     f's {first}..{self.plan}')
+            cases.append(Case(MISSING + which, 'fail',
                               f'the plan announced {self.plan}, '
                               f'{self.found} came: a result line that never '
                               'came is a failure'))
@@ -86,7 +89,7 @@ def parse_ktap(text):
         if line.startswith('# [RUN] '):
             run = line[8:].strip()
             continue
-        plan = _KTAP_PLAN_LINE.match(line)
+        plan = _KTAP_PLAN.match(line)
         if plan:
             if doc is None or doc.plan is not None:
                 if doc:
@@ -128,9 +131,6 @@ _UFFD = re.compile(r'^Testing (.+?)\.\.\. (done|failed|skipped)'
 
 
 _UFFD_STARTED = re.compile(r'^Testing (.+?)\.\.\.(.*)$')
-
-
-_KTAP_PLAN = re.compile(r'^1\.\.\d+\s*$', re.M)
 
 
 def parse_uffd(text):
@@ -266,7 +266,7 @@ def classify(test, rc, secs, output, timed_out=False, built=True):
     if timed_out:
         # The results the timeout cut off are the timeout's row, which
         # names where the test hung, not failures of their own.
-        cases = [c for c in cases if not c.name.startswith('missing result')]
+        cases = [c for c in cases if not c.name.startswith(MISSING)]
         cases.append(Case(test.name, 'error', timeout_detail(test, output)))
     elif rc == KSFT_SKIP and not cases:
         reason = output.strip().splitlines()[-1] if output.strip() else ''
