@@ -7,110 +7,104 @@ import signal
 import sys
 import time
 
-
-def _base_arg(argv):
-    """--base NAME, read before the modules load: they take their paths
-    and defaults from the base record (bases.py)."""
-    for i, a in enumerate(argv):
-        if a == '--base' and i + 1 < len(argv):
-            return argv[i + 1]
-        if a.startswith('--base='):
-            return a.split('=', 1)[1]
-    return None
-
-
-_BASE_NAME = _base_arg(sys.argv[1:])
-if _BASE_NAME == '':
-    print('mmwb: --base needs a name (bases/<name>.base)', file=sys.stderr)
-    sys.exit(2)
-if _BASE_NAME:
-    # A name with no record is a bad command line (exit 2), said before
-    # any module loads the record.
-    _DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..',
-                        '..', 'bases')
-    if not os.path.isfile(os.path.join(_DIR, _BASE_NAME + '.base')):
-        _known = sorted(f[:-5] for f in os.listdir(_DIR)
-                        if f.endswith('.base'))
-        print(f'mmwb: --base {_BASE_NAME}: no bases/{_BASE_NAME}.base '
-              f'(known: {", ".join(_known)})', file=sys.stderr)
-        sys.exit(2)
-    os.environ['MMWB_BASE'] = _BASE_NAME
-
-from .common import (BASE, ROOT, StepError, EXIT_BUILD,  # noqa: E402
+from . import ab, base, bases, bench as benchmod, deps, guest, patchinfo
+from . import series
+from .common import (ROOT, StepError, EXIT_BUILD, EXIT_SERIES,
                      EXIT_UNEXPECTED, EXIT_USAGE, die, interrupted,
                      lock_build, log)
-from . import ab, base, deps, series  # noqa: E402
 
 
-def cmd_deps(a):
+def bench_from_args(a):
+    """The one Bench of this command, from its arguments, as kunit.py's
+    tree_from_args: --base (default MMWB_BASE, else the record marked
+    default), --tree, and the plan (--plan, else the command's own
+    default).  A base with no record is a bad command line (exit 2)."""
+    try:
+        rec = bases.get(a.base)
+    except bases.BaseError as e:
+        what = f'--base {a.base}: no bases/{a.base}.base; ' if a.base else ''
+        raise StepError('base', None, what + str(e), EXIT_USAGE)
+    plan = getattr(a, 'plan', None)
+    if not plan:
+        plan = DEFAULT_PLANS.get(a.cmd, lambda r: r.plan)(rec)
+    return benchmod.make(rec.name, tree=a.tree, plan=plan)
+
+
+# The plan of a command that has one of its own (else the record's).
+DEFAULT_PLANS = {
+    'soak': lambda rec: os.path.join(ROOT, 'selftests', 'soak.plan'),
+    'debug': lambda rec: os.path.join(ROOT, 'selftests', 'debug.plan')
+    if rec.default else rec.plan,
+}
+
+
+def cmd_deps(bench, a):
     deps.ensure(install=not a.check)
     log('deps: everything is installed')
 
 
-def cmd_base(a):
-    base.ensure(a.tree)
+def cmd_base(bench, a):
+    base.ensure(bench)
 
 
-def cmd_apply(a):
-    base.ensure(a.tree)
-    series.apply(a.tree, series=a.series, patches=a.patches)
+def cmd_apply(bench, a):
+    base.ensure(bench)
+    series.apply(bench, series=a.series, patches=a.patches)
 
 
-def cmd_export(a):
-    base.require_clean(a.tree)
-    series.export_to_repo(a.tree, head=a.head)
+def cmd_export(bench, a):
+    base.require_clean(bench.tree)
+    series.export_to_repo(bench, head=a.head)
 
 
-def cmd_check_export(a):
-    series.apply(a.tree, series=a.series, patches=a.patches)
-    diffs = series.check_roundtrip(a.tree, series=a.series,
-                                   patches=a.patches)
-    ok, out = series.check_quilt(a.tree, series=a.series, patches=a.patches)
+def cmd_check_export(bench, a):
+    series.apply(bench, series=a.series, patches=a.patches)
+    diffs = series.check_roundtrip(bench, series=a.series, patches=a.patches)
+    ok, out = series.check_quilt(bench, series=a.series, patches=a.patches)
     if not ok:
         diffs.append('quilt push -a failed:\n' + out)
     if diffs:
-        raise StepError('check-export', a.patches, '\n'.join(diffs), 5)
+        raise StepError('check-export', a.patches or bench.patches,
+                        '\n'.join(diffs), EXIT_SERIES)
     log('check-export: patches/ and series round-trip; quilt accepts them')
 
 
-def cmd_check_build(a):
+def cmd_check_build(bench, a):
     """Apply the series on this base and compile what it touches (the
     kernel objects, and the mm selftests it changes or adds), without a
     full build or a boot: what scripts/test checks of every base but
     the default one."""
-    from . import bases, checks, kbuild, kselftest, stable
+    from . import checks, kbuild, kselftest, stable
     t0 = time.monotonic()
+    name = bench.base.name
     pending = 0
-    if not BASE.default:
+    if not bench.base.default:
         up = next(b for b in bases.all_bases() if b.default)
-        pending = stable.check(series.read_series(),
+        pending = stable.check(series.patch_files(bench),
                                series.read_series(up.series, up.patches))
-    base.ensure(a.tree)
-    files = series.apply(a.tree)
-    kbuild.configure(a.tree)
-    objs = checks.built_objects(a.tree, files)
-    kbuild.build(a.tree, targets=objs, label=f'{BASE.name}: touched objects')
-    tests = sorted({os.path.basename(x)[:-2] for f in files
-                    for x in series.touched_paths(f)
-                    if x.startswith('tools/testing/selftests/mm/')
-                    and x.endswith('.c')})
-    out = os.path.join(kbuild.KBUILD, 'check-selftests')
-    kselftest.build_mm(a.tree, kbuild.KBUILD, out, BASE.name,
+    base.ensure(bench)
+    files = series.apply(bench)
+    kbuild.configure(bench)
+    objs = checks.built_objects(bench, files)
+    kbuild.build(bench, targets=objs, label=f'{name}: touched objects')
+    tests = sorted({t for f in files for t in patchinfo.read(f).selftests})
+    out = os.path.join(bench.kbuild, 'check-selftests')
+    kselftest.build_mm(bench, out, name,
                        targets=[os.path.join(out, t) for t in tests])
     missing = [t for t in tests if not os.path.isfile(os.path.join(out, t))]
     if missing:
         raise StepError('check-build', os.path.join(out, 'build.log'),
-                        f'{BASE.name}: selftests not built: '
+                        f'{name}: selftests not built: '
                         f'{", ".join(missing)}', EXIT_BUILD)
-    log(f'check-build: {BASE.name}: {len(files)} patch(es) apply; '
+    log(f'check-build: {name}: {len(files)} patch(es) apply; '
         f'{len(objs)} object(s) and {len(tests)} selftest(s) build '
         f'({time.monotonic() - t0:.0f} s)')
     if pending:
-        log(f'check-build: {BASE.name}: {pending} backport(s) name their '
+        log(f'check-build: {name}: {pending} backport(s) name their '
             'upstream commit as pending: fill it in once merged')
 
 
-def cmd_boot(a):
+def cmd_boot(bench, a):
     """Boot one kernel with a given init (the workbench's own tests)."""
     from . import initramfs, plan as planmod, vm
     init = open(a.init).read()
@@ -118,14 +112,15 @@ def cmd_boot(a):
     ir = os.path.join(a.workdir, 'initramfs.cpio')
     os.makedirs(a.workdir, exist_ok=True)
     initramfs.build(ir, p, lambda b: a.workdir, init_override=init)
-    r = vm.boot(a.kernel, ir, a.workdir, a.timeout, drives=[])
-    e = ab.guest_verdict('boot', r)
+    r = vm.boot(a.kernel, ir, a.workdir, a.timeout, drives=[],
+                accel_cache=bench.under('accel'))
+    e = guest.guest_verdict('boot', r)
     if e:
         raise e
     log('boot: guest finished cleanly')
 
 
-def cmd_try(a):
+def cmd_try(bench, a):
     """One kernel of one's own (a local mutation, say) with a plan, using
     the series' test binaries from the last run; rows as kernel 'try'.
     --test keeps only the named tests (a test the plan skips runs when
@@ -134,7 +129,7 @@ def cmd_try(a):
     the A/B run boots its two guests."""
     from . import report
     rep = report.Report()
-    plan = ab.load_plan(a.plan, a.tree)
+    plan = guest.load_plan(bench)
     if a.test:
         plan.select(a.test, 'try')
     # Each run named <test>.<i>, with the plan's lines for the test.
@@ -142,8 +137,8 @@ def cmd_try(a):
     guests = [('try', os.path.abspath(a.kernel))]
     if a.beside:
         guests.append(('beside', os.path.abspath(a.beside)))
-    errors = ab.side_by_side(plan, guests, rep, mem=a.mem, tree=a.tree)
-    text = rep.write(os.path.join(ab.OUT, 'try', 'report'))
+    errors = guest.side_by_side(bench, plan, guests, rep, mem=a.mem)
+    text = rep.write(os.path.join(bench.out, 'try', 'report'))
     print(text)
     for row in rep.rows:
         print(f'{row.kernel:6} {row.result:5} {row.suite}: {row.case}  '
@@ -157,7 +152,7 @@ def cmd_try(a):
         sys.exit(EXIT_UNEXPECTED)
 
 
-def cmd_parse(a):
+def cmd_parse(bench, a):
     """The rows of a guest run from its logs alone (a guest folder:
     tests.log, console.log), judged against a plan as the kernel --kernel
     (--role: the plan's kernel whose expectations apply, default the
@@ -178,13 +173,13 @@ def cmd_parse(a):
             with open(os.path.join(tmp, 'console.log'), 'w') as out:
                 out.write(console)
             a.vmdir, a.lava_log = tmp, False
-            return cmd_parse(a)
+            return cmd_parse(bench, a)
     if not any(os.path.isfile(os.path.join(a.vmdir, x))
                for x in ('tests.log', 'console.log')):
         raise StepError('parse', a.vmdir, 'no tests.log or console.log: '
                         'not a guest folder (build/out/<kernel>/vm)',
                         EXIT_USAGE)
-    plan = planmod.parse(a.plan, results.FORMATS)
+    plan = planmod.parse(bench.plan, results.FORMATS)
     role = a.role or a.kernel
     tests, skipped = plan.tests_for(role, alone=a.alone)
     r, missing = verdict.read_run(a.vmdir)
@@ -195,7 +190,7 @@ def cmd_parse(a):
         print(report.tsv_line(row))
     if a.out:
         rep.write(a.out)
-    e = ab.guest_verdict(a.kernel, r, plan, role=role)
+    e = guest.guest_verdict(a.kernel, r, plan, role=role)
     if e:
         print(str(e), file=sys.stderr)
         sys.exit(e.code)
@@ -203,18 +198,17 @@ def cmd_parse(a):
         sys.exit(EXIT_UNEXPECTED)
 
 
-def cmd_run(a):
-    from . import deps, mutants, report
+def cmd_run(bench, a):
+    from . import mutants, report
     # What README.md says: scripts/run on a fresh machine installs what
     # it needs, as scripts/test does.
     deps.ensure()
     rep = report.Report()
-    errors = ab.ab(rep, plan_path=a.plan, tree=a.tree,
-                   after_build=[mutants.ci_mutants])
-    report.finish(rep, errors)
+    errors = ab.ab(bench, rep, after_build=[mutants.ci_mutants])
+    report.finish(rep, errors, bench.report)
 
 
-def cmd_soak(a):
+def cmd_soak(bench, a):
     """stress-ng in the guest on the base and the series kernels of the
     last 'scripts/run', side by side (selftests/soak.plan): no oops, no
     splat, no --verify error on either; bogo ops per stressor, series
@@ -222,66 +216,68 @@ def cmd_soak(a):
     from . import report
     rep = report.Report()
     for k in ('base', 'series'):
-        img = os.path.join(ab.OUT, k, 'bzImage')
+        img = os.path.join(bench.out, k, 'bzImage')
         if not os.path.isfile(img):
             raise StepError('soak', img, "no kernel: run 'scripts/run' "
                             'first', EXIT_USAGE)
-    plan = ab.load_plan(a.plan, a.tree)
+    plan = guest.load_plan(bench)
     t0 = time.monotonic()
-    errors = ab.side_by_side(plan, [('base', None), ('series', None)], rep,
-                             tree=a.tree)
+    errors = guest.side_by_side(bench, plan,
+                                [('base', None), ('series', None)], rep)
     for m in plan.metrics:
         rep.ratio(m.name)
     rep.metric('soak_seconds', 'series', round(time.monotonic() - t0, 1),
                's')
-    report.finish(rep, errors, outdir=os.path.join(report.REPORT, 'soak'))
+    report.finish(rep, errors, os.path.join(bench.report, 'soak'))
 
 
-def cmd_debug(a):
+def cmd_debug(bench, a):
     from . import debug
-    debug.main(a)
+    debug.main(bench, a)
 
 
-def cmd_mail(a):
+def cmd_mail(bench, a):
     """Cover letter (from the last report), the whole stack as one mbox,
     and one mbox per topic signed by the sender (mail.py); only for a
     series whose mutants report is current and has no survivor."""
-    from . import mail, mutants, review
-    mail.sender(a.as_, a.tree)      # refuse a bad sender before any work
-    series.apply(a.tree)
-    mutants.require_report(a.tree)
-    path = review.write_cover(a.tree)
-    mbx, _ = review.mbox()
+    from . import cover, mail, mutants
+    mail.sender(a.as_, bench.tree)  # refuse a bad sender before any work
+    series.apply(bench)
+    mutants.require_report(bench)
+    path = cover.write_cover(bench)
+    mbx, _ = cover.mbox(bench)
     log(f'mail: {path}\nmail: {mbx} (b4 am -m {mbx} '
         '<mm-series-00@example.invalid>)')
-    mail.main(a)
+    mail.main(bench, a)
 
 
-def cmd_steps(a):
+def cmd_steps(bench, a):
     from . import steps
-    sys.exit(steps.main(a))
+    sys.exit(steps.main(bench, a))
 
 
-def cmd_mutants(a):
+def cmd_mutants(bench, a):
     from . import mutants
-    sys.exit(mutants.main(a))
+    sys.exit(mutants.main(bench, a))
 
 
-def cmd_test(a):
+def cmd_test(bench, a):
     from . import selfcheck
-    selfcheck.main(a)
+    selfcheck.main(bench)
 
 
-def main(argv=None):
+def parser():
+    """The command line: every command, its options and their help."""
     ap = argparse.ArgumentParser(prog='mmwb', allow_abbrev=False)
-    ap.add_argument('--base', default=BASE.name,
+    ap.add_argument('--base', default=None,
                     help='the base record (bases/NAME.base; default '
-                    f'{BASE.name}): tree, series, config and plan')
-    ap.add_argument('--tree', default=base.TREE,
-                    help='kernel work tree (default build/linux)')
+                    '$MMWB_BASE, else the record marked default): tree, '
+                    'series, config and plan')
+    ap.add_argument('--tree', default=None,
+                    help='kernel work tree (default <build>/linux: '
+                    'build/linux for the default base)')
     sub = ap.add_subparsers(dest='cmd', required=True)
-    # --base and --tree after the command too ('mmwb run --base 6.12'):
-    # _base_arg() has read --base wherever it is.
+    # --base and --tree after the command too ('mmwb run --base 6.12').
     anywhere = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
     anywhere.add_argument('--base', default=argparse.SUPPRESS,
                           help=argparse.SUPPRESS)
@@ -300,18 +296,25 @@ def main(argv=None):
     sub.add_parser('base', help='create or reuse the base tree'
                    ).set_defaults(fn=cmd_base)
     for name, fn in (('apply', cmd_apply), ('check-export', cmd_check_export)):
-        s = sub.add_parser(name)
-        s.add_argument('--series', default=series.SERIES)
-        s.add_argument('--patches', default=series.PATCHES)
+        s = sub.add_parser(name, help='apply the series to the work tree'
+                           if name == 'apply' else 'apply, export again and '
+                           'compare with patches/; quilt push -a')
+        s.add_argument('--series', default=None,
+                       help="a quilt series file (default: the base "
+                       "record's)")
+        s.add_argument('--patches', default=None,
+                       help="its patch folder (default: the base record's)")
         s.set_defaults(fn=fn)
     sub.add_parser('check-build', help='apply the series and compile what '
                    'it touches, no boot (scripts/test runs it for every '
                    'base but the default)').set_defaults(fn=cmd_check_build)
     s = sub.add_parser('export', help='work tree -> patches/ + series')
-    s.add_argument('--head', default='HEAD')
+    s.add_argument('--head', default='HEAD',
+                   help='the last commit to export (default HEAD)')
     s.set_defaults(fn=cmd_export)
     s = sub.add_parser('run', help='the A/B job: build, boot, test, report')
-    s.add_argument('--plan', default=ab.DEFAULT_PLAN)
+    s.add_argument('--plan', default=None,
+                   help='the test plan (default: the base record\'s)')
     s.set_defaults(fn=cmd_run)
     s = sub.add_parser('parse', help="a guest run's rows from its logs "
                        '(tests.log, console.log), judged against a plan')
@@ -320,7 +323,8 @@ def main(argv=None):
                    'it all), or with --lava-log a LAVA job\'s output.yaml')
     s.add_argument('--lava-log', action='store_true',
                    help="vmdir is the log of a LAVA job (lava.py's)")
-    s.add_argument('--plan', default=ab.DEFAULT_PLAN)
+    s.add_argument('--plan', default=None,
+                   help='the test plan (default: the base record\'s)')
     s.add_argument('--kernel', required=True,
                    help='the label of its rows (base, series, ...)')
     s.add_argument('--role', help="the plan's kernel whose expectations "
@@ -332,26 +336,28 @@ def main(argv=None):
     s.set_defaults(fn=cmd_parse)
     s = sub.add_parser('test', help='everything, plus checks and the '
                        "workbench's own tests")
-    s.add_argument('--plan', default=ab.DEFAULT_PLAN)
+    s.add_argument('--plan', default=None,
+                   help='the test plan (default: the base record\'s)')
     s.set_defaults(fn=cmd_test)
     s = sub.add_parser('soak', help='stress-ng on the base and series '
                        'kernels of the last run, side by side')
-    s.add_argument('--plan', default=os.path.join(ROOT, 'selftests',
-                                                  'soak.plan'))
+    s.add_argument('--plan', default=None,
+                   help='the test plan (default selftests/soak.plan)')
     s.set_defaults(fn=cmd_soak)
     s = sub.add_parser('debug', help='the plan on the series built with '
                        'kconfig/debug.config (DEBUG_VM, DEBUG_VM_PGTABLE, '
                        'PROVE_LOCKING, KASAN, PAGE_TABLE_CHECK)')
-    s.add_argument('--plan', default=os.path.join(
-        ROOT, 'selftests', 'debug.plan') if BASE.default else
-        ab.DEFAULT_PLAN)
+    s.add_argument('--plan', default=None,
+                   help='the test plan (default selftests/debug.plan; for '
+                   "a base other than the default one, the record's)")
     s.add_argument('--test', action='append', default=[],
                    help='run only this test of the plan (repeatable)')
     s.set_defaults(fn=cmd_debug)
     s = sub.add_parser('try', help='boot a kernel of your own with a plan '
                        '(series test binaries)')
-    s.add_argument('--kernel', required=True)
-    s.add_argument('--plan', required=True)
+    s.add_argument('--kernel', required=True,
+                   help='the bzImage to boot (rows as kernel "try")')
+    s.add_argument('--plan', required=True, help='the test plan')
     s.add_argument('--mem', default=None, help='guest memory (QEMU -m), '
                    'default 6G')
     s.add_argument('--test', action='append', default=[],
@@ -363,7 +369,8 @@ def main(argv=None):
     s.set_defaults(fn=cmd_try)
     s = sub.add_parser('steps', help='the base and each patch touching '
                        '--touching, built and booted with only --test')
-    s.add_argument('--plan', default=ab.DEFAULT_PLAN)
+    s.add_argument('--plan', default=None,
+                   help='the test plan (default: the base record\'s)')
     s.add_argument('--test', action='append', default=[], required=True,
                    help='a test of the plan (repeatable)')
     s.add_argument('--touching', action='append', default=[],
@@ -372,7 +379,8 @@ def main(argv=None):
     s.set_defaults(fn=cmd_steps)
     s = sub.add_parser('mutants', help='apply each mutant of the series, '
                        'rebuild, and run the tests that must kill it')
-    s.add_argument('--plan', default=ab.DEFAULT_PLAN)
+    s.add_argument('--plan', default=None,
+                   help='the test plan (default: the base record\'s)')
     s.add_argument('--only', action='append', default=[],
                    metavar='TOPIC[/NAME]',
                    help='only this topic or mutant (repeatable)')
@@ -384,19 +392,27 @@ def main(argv=None):
                    "patch (default: the kernel work tree's git identity)")
     s.set_defaults(fn=cmd_mail)
     s = sub.add_parser('boot', help='boot a kernel with a given /init')
-    s.add_argument('--kernel', required=True)
-    s.add_argument('--init', required=True)
-    s.add_argument('--timeout', type=int, default=120)
-    s.add_argument('--workdir', required=True)
+    s.add_argument('--kernel', required=True, help='the bzImage to boot')
+    s.add_argument('--init', required=True,
+                   help="a shell script, the guest's /init")
+    s.add_argument('--timeout', type=int, default=120,
+                   help='seconds before the guest counts as hung')
+    s.add_argument('--workdir', required=True,
+                   help='where the initramfs and the logs go')
     s.set_defaults(fn=cmd_boot)
-    a = ap.parse_args(argv)
+    return ap
+
+
+def main(argv=None):
+    a = parser().parse_args(argv)
     signal.signal(signal.SIGTERM, interrupted)
     signal.signal(signal.SIGINT, interrupted)
     try:
+        bench = bench_from_args(a)
         # parse only reads: it runs beside a job that holds the lock.
         if a.cmd not in ('deps', 'parse'):
-            lock_build(a.cmd)
-        a.fn(a)
+            lock_build(bench, a.cmd)
+        a.fn(bench, a)
     except StepError as e:
         die(e)
     except KeyboardInterrupt:     # interrupted() killed the guests

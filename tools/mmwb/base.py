@@ -6,11 +6,9 @@ import os
 import shutil
 import subprocess
 
-from .common import BASE, BUILD, StepError, EXIT_BASE, git, log, run
+from .common import StepError, EXIT_BASE, git, log, run
 from . import fetch
 
-TREE = os.path.join(BUILD, 'linux')
-BASE_TAG = BASE.tag
 # Fixed identity and date: every machine makes the same base commit id.
 _BASE_ENV = {
     'GIT_AUTHOR_NAME': 'mm-series', 'GIT_AUTHOR_EMAIL': 'mm-series@example.invalid',
@@ -45,7 +43,7 @@ def _nested_ignores(tree):
     return shadow
 
 
-def dirty(tree=TREE):
+def dirty(tree):
     """Uncommitted changes in tree: tracked, untracked, and new files that
     only Debian's top-level .gitignore ('/*', meant for its packaging
     repository) hides.  A checkout would overwrite such a file."""
@@ -64,7 +62,7 @@ def dirty(tree=TREE):
     return '\n'.join(out)
 
 
-def require_clean(tree=TREE):
+def require_clean(tree):
     d = dirty(tree)
     if d:
         files = '\n'.join('  ' + x for x in d.splitlines()[:20])
@@ -77,24 +75,25 @@ def require_clean(tree=TREE):
                         "or run 'git am --abort' there", EXIT_BASE)
 
 
-def has_base(tree=TREE):
+def has_base(tree, tag):
     if not os.path.isdir(os.path.join(tree, '.git')):
         return False
-    p = git(tree, 'rev-parse', '-q', '--verify', f'refs/tags/{BASE_TAG}',
+    p = git(tree, 'rev-parse', '-q', '--verify', f'refs/tags/{tag}',
             check=False)
     return p.returncode == 0
 
 
-def ensure(tree=TREE, tarball=None):
-    """Create the base tree once; reuse it afterwards."""
-    if has_base(tree):
-        log(f'base: reusing {tree} ({BASE_TAG})')
+def ensure(bench, tarball=None):
+    """Create the base tree (bench.tree) once; reuse it afterwards."""
+    tree, tag, rec = bench.tree, bench.tag, bench.base
+    if has_base(tree, tag):
+        log(f'base: reusing {tree} ({tag})')
         return tree
     if os.path.exists(tree) and os.listdir(tree):
-        raise StepError('base', tree, f'exists but has no {BASE_TAG} tag; '
+        raise StepError('base', tree, f'exists but has no {tag} tag; '
                         'it is not a workbench base tree. Move it away '
                         '(nothing was changed there).', EXIT_BASE)
-    tarball = tarball or fetch.tarball(BASE)
+    tarball = tarball or fetch.tarball(bench)
     log(f'base: unpacking {tarball} into {tree}')
     tmp = tree + '.tmp'
     shutil.rmtree(tmp, ignore_errors=True)
@@ -119,12 +118,12 @@ def ensure(tree=TREE, tarball=None):
     log('base: committing the base tree')
     run(['git', '-C', tmp, 'add', '-A', '-f', '.'], step='base')
     run(['git', '-C', tmp, 'commit', '-q', '-m',
-         f'{BASE.title} (Debian {BASE.package} {BASE.version})'],
+         f'{rec.title} (Debian {rec.package} {rec.version})'],
         env=_BASE_ENV, step='base')
-    run(['git', '-C', tmp, 'tag', BASE_TAG], step='base')
+    run(['git', '-C', tmp, 'tag', tag], step='base')
     os.makedirs(os.path.dirname(tree), exist_ok=True)
     if os.path.exists(tree):
         os.rmdir(tree)
     os.rename(tmp, tree)
-    log(f'base: {BASE_TAG} = {git(tree, "rev-parse", "HEAD")}')
+    log(f'base: {tag} = {git(tree, "rev-parse", "HEAD")}')
     return tree

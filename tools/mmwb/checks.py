@@ -10,8 +10,10 @@ import subprocess
 import time
 
 from .common import ROOT, log, run
-from .kbuild import BUILD_ENV, KBUILD, make_args
+from .kbuild import env, make_args
+from . import initramfs, patchinfo, plan as planmod, results
 from . import series as seriesmod
+from .matrix import enabled
 
 ALLOW = os.path.join(ROOT, 'selftests', 'checkpatch.allow')
 
@@ -35,8 +37,10 @@ def read_allow(path=ALLOW):
 _CP = re.compile(r'^(?:[^:]+:\d+: )?(ERROR|WARNING|CHECK):(\w+):\s*(.*)$')
 
 
-def checkpatch(tree, rep, patches=None):
-    patches = patches or seriesmod.read_series()
+def checkpatch(bench, rep, patches=None):
+    """checkpatch.pl of bench.tree on each patch (default: the series)."""
+    tree = bench.tree
+    patches = patches or seriesmod.patch_files(bench)
     allow = read_allow()
     counts = {'ERROR': 0, 'WARNING': 0, 'CHECK': 0, 'allowed': 0}
     for p in patches:
@@ -63,35 +67,29 @@ def checkpatch(tree, rep, patches=None):
         rep.metric(f'checkpatch_{level.lower()}', 'series', n, 'reports')
 
 
-def touched_objects(patches=None):
+def touched_objects(patches):
     """Kernel objects (not tools/, not docs) built from files the series
     touches: these get sparse and W=1."""
-    patches = patches or seriesmod.read_series()
-    objs = set()
-    for p in patches:
-        for path in seriesmod.touched_paths(p):
-            if path.endswith('.c') and not path.startswith(
-                    ('tools/', 'Documentation/', 'scripts/', 'samples/')):
-                objs.add(path[:-2] + '.o')
-    return sorted(objs)
+    return sorted({o for p in patches for o in patchinfo.read(p).kernel_objects})
 
 
-def built_objects(tree, patches=None):
-    """The touched objects that our own configuration builds: a driver
-    the series touches (nouveau) is compiled only in its build-matrix
-    configuration."""
-    from .matrix import enabled
-    return [o for o in touched_objects(patches) if enabled(KBUILD, o, tree)]
+def built_objects(bench, patches=None):
+    """The touched objects (default: of the series) that our own
+    configuration builds: a driver the series touches (nouveau) is
+    compiled only in its build-matrix configuration."""
+    patches = patches or seriesmod.patch_files(bench)
+    return [o for o in touched_objects(patches)
+            if enabled(bench.kbuild, o, bench.tree)]
 
 
 _WARN = re.compile(r'^(\S+?):\d+:\d+: (warning|error): (.*)$')
 
 
-def object_warnings(tree, obj):
+def object_warnings(bench, obj):
     """Warnings for one object with C=2 (sparse) and W=1; line numbers
     dropped so that moved code does not count as new."""
-    p = run(make_args(tree, KBUILD, obj, extra=('C=2', 'W=1')),
-            env=BUILD_ENV, check=False, capture=True, step='sparse')
+    p = run(make_args(bench.tree, bench.kbuild, obj, extra=('C=2', 'W=1')),
+            env=env(bench), check=False, capture=True, step='sparse')
     warns = set()
     for line in p.stdout.splitlines():
         m = _WARN.match(line)
@@ -118,16 +116,17 @@ def parse_cocci(text, sources):
     return found
 
 
-def cocci_reports(tree, objs):
+def cocci_reports(bench, objs):
     """coccicheck in report mode, the kernel's own way for single files
     (make C=2 CHECK=scripts/coccicheck): every SmPL script in
     scripts/coccinelle that has a report mode, on each object's source.
     Returns ({source: set of 'file: message'}, exit status); line and
     column numbers are dropped so that moved code does not count as new."""
-    check = os.path.join(os.path.abspath(tree), 'scripts', 'coccicheck')
-    p = run(make_args(tree, KBUILD, *objs,
+    check = os.path.join(os.path.abspath(bench.tree), 'scripts',
+                         'coccicheck')
+    p = run(make_args(bench.tree, bench.kbuild, *objs,
                       extra=('C=2', f'CHECK={check}', 'MODE=report')),
-            env=BUILD_ENV, check=False, capture=True, step='coccicheck')
+            env=env(bench), check=False, capture=True, step='coccicheck')
     return parse_cocci(p.stdout, [o[:-2] + '.c' for o in objs]), p.returncode
 
 
@@ -137,8 +136,8 @@ class ObjectChecks:
     def __init__(self):
         self.seen = {}
 
-    def __call__(self, label, tree, rep):
-        objs = built_objects(tree)
+    def __call__(self, bench, label, rep):
+        objs = built_objects(bench)
         if not objs:
             if label == 'series':
                 rep.add('series', 'sparse', '(no kernel object touched)',
@@ -146,13 +145,13 @@ class ObjectChecks:
             return
         total = 0
         for obj in objs:
-            warns, rc = object_warnings(tree, obj)
+            warns, rc = object_warnings(bench, obj)
             total += len(warns)
             self.compare(rep, label, 'sparse', obj, warns, rc, 0,
                          'warning(s)')
         rep.metric('sparse_w1_warnings', label, total, 'warnings')
         t0 = time.monotonic()
-        found, rc = cocci_reports(tree, objs)
+        found, rc = cocci_reports(bench, objs)
         secs = time.monotonic() - t0
         total = sum(map(len, found.values()))
         rep.metric('coccicheck_seconds', label, round(secs, 1), 's')
@@ -200,7 +199,9 @@ def docs(rep):
                 '' if ok else p.stderr.strip().splitlines()[0])
 
 
-def shellcheck(rep):
+def shellcheck(bench, rep):
+    """shellcheck of scripts/ and .ci/run, and of the guest's /init that
+    bench.plan makes."""
     files = sorted(glob.glob(os.path.join(ROOT, 'scripts', '*')) +
                    [os.path.join(ROOT, '.ci', 'run')])
     for f in files:
@@ -219,12 +220,11 @@ def shellcheck(rep):
                 if p.returncode else '')
     # The guest's /init is generated from the plan: check what the guest
     # will run (busybox ash, so POSIX sh).
-    from . import initramfs, plan as planmod, results
-    from .ab import DEFAULT_PLAN
-    pl = planmod.parse(DEFAULT_PLAN, results.FORMATS)
+    pl = planmod.parse(bench.plan, results.FORMATS)
     init = initramfs.init_script(pl, {t.name for t in pl.tests})
     p = subprocess.run(['shellcheck', '-s', 'sh', '-'], input=init,
                        capture_output=True, text=True)
-    rep.add('series', 'shellcheck', 'guest /init from selftests/mm.plan',
+    rep.add('series', 'shellcheck', 'guest /init from '
+            + os.path.relpath(bench.plan, ROOT),
             'pass' if p.returncode == 0 else 'fail', 0, p.returncode == 0,
             ' '.join(p.stdout.split())[:300] if p.returncode else '')

@@ -9,15 +9,6 @@ import time
 from . import bases
 
 ROOT = bases.ROOT
-try:
-    BASE = bases.get()
-except bases.BaseError as _e:
-    print(f'mmwb: base: {_e}', file=sys.stderr)
-    sys.exit(4)
-# The default base works in build/, another one in build/base-<name>/, so
-# that a --base run never touches the default base's tree or report.
-BUILD = os.environ.get('MMWB_BUILD', os.path.join(
-    ROOT, 'build', *(() if BASE.default else (f'base-{BASE.name}',))))
 
 # Exit codes, one per kind of failure, so that scripts and the workbench's
 # own tests can tell them apart.
@@ -124,33 +115,33 @@ def die(err):
     sys.exit(err.code)
 
 
-LOCK = os.path.join(BUILD, '.mmwb.lock')
 _LOCK_ENV = 'MMWB_LOCK_HELD'
 _lock_fd = None
 
 
-def lock_build(what):
+def lock_build(bench, what):
     """One mmwb at a time per build folder: a second one beside it would
     check out, build and boot in the same trees.  The lock is an flock()
-    on build/.mmwb.lock, so it goes away with its holder however that
-    ends (a kill -9 included): nothing to clean up by hand.  Commands
+    on <build>/.mmwb.lock (bench.lock), so it goes away with its holder
+    however that ends (a kill -9 included): nothing to clean up by hand.  Commands
     that the holder runs itself (scripts/test runs mmwb) see its path in
     MMWB_LOCK_HELD and do not take it again."""
     global _lock_fd
     import fcntl
-    if os.environ.get(_LOCK_ENV) == LOCK:
+    if os.environ.get(_LOCK_ENV) == bench.lock:
         return
-    os.makedirs(BUILD, exist_ok=True)
-    fd = os.open(LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    os.makedirs(bench.build, exist_ok=True)
+    fd = os.open(bench.lock, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         holder = os.pread(fd, 512, 0).decode(errors='replace').strip()
         os.close(fd)
-        raise StepError('lock', LOCK, f'another mmwb is working in {BUILD} '
+        raise StepError('lock', bench.lock, 'another mmwb is working in '
+                        f'{bench.build} '
                         f'({holder or "pid unknown"}): wait for it to end, '
                         'or stop it; nothing was changed', EXIT_BUSY)
     os.ftruncate(fd, 0)
     os.pwrite(fd, f'pid {os.getpid()}: mmwb {what}\n'.encode(), 0)
     _lock_fd = fd
-    os.environ[_LOCK_ENV] = LOCK
+    os.environ[_LOCK_ENV] = bench.lock

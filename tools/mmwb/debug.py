@@ -4,7 +4,7 @@ and KASAN (kconfig/debug.config on top of kconfig/mm.config) in its own
 O= directory, booted with selftests/debug.plan (the main plan less its
 benchmarks) as the series kernel.  Any
 lockdep, KASAN or VM_BUG_ON report in the console fails it.  Rows are
-kernel 'debug'; the report goes to build/report/debug/.  A run of the
+kernel 'debug'; the report goes to <build>/report/debug/.  A run of the
 whole debug plan also writes its verdict to selftests/debug.verdict,
 stamped with what it ran (the series' patches, the configs and the
 plans): the cover letter quotes it while the stamp is current."""
@@ -15,14 +15,12 @@ import re
 import textwrap
 import time
 
-from .common import BASE, ROOT, StepError, log
-from . import ab, base, kbuild, kselftest, report, series
+from .common import ROOT, StepError, log
+from . import base, guest, kbuild, kselftest, report, series
 
-DEBUG_BUILD = os.path.join(os.path.dirname(kbuild.KBUILD), 'debug-kbuild')
 FRAGMENT = os.path.join(ROOT, 'kconfig', 'debug.config')
 PLAN = os.path.join(ROOT, 'selftests', 'debug.plan')
 RECORD = os.path.join(ROOT, 'selftests', 'debug.verdict')
-REPORT = os.path.join(report.REPORT, 'debug')
 # Per-test and global timeouts of the plan are stretched by this much:
 # KASAN and lockdep slow the kernel side of every test under TCG.  With
 # 3, split_huge_page_test (207 s on the plain kernel) was killed at
@@ -35,25 +33,32 @@ SCALE = 6
 MEM = '8G'
 
 
-def run(rep, plan_path=ab.DEFAULT_PLAN, tree=base.TREE, tests=()):
-    """Build, boot, test (only the named tests, if any); returns the
-    guest's StepError or None."""
+def default_plan(bench):
+    """selftests/debug.plan for the default base; another base's own plan
+    (it has no debug plan of its own)."""
+    return PLAN if bench.base.default else bench.base.plan
+
+
+def run(bench, rep, tests=()):
+    """Build, boot, test bench.plan (only the named tests, if any) in
+    <build>/debug-kbuild; returns the guest's StepError or None."""
     t0 = time.monotonic()
-    base.ensure(tree)
-    plan = ab.load_plan(plan_path, tree)
+    tree, out = bench.tree, bench.under('debug-kbuild')
+    base.ensure(bench)
+    plan = guest.load_plan(bench)
     if tests:
         plan.select(tests, 'debug')
     base.require_clean(tree)
-    series.apply(tree)
-    kbuild.configure(tree, out=DEBUG_BUILD,
-                     fragments=(*kbuild.FRAGMENTS, FRAGMENT))
-    secs = kbuild.build(tree, out=DEBUG_BUILD, label='debug')
+    series.apply(bench)
+    kbuild.configure(bench, out=out,
+                     fragments=(*bench.fragments, FRAGMENT))
+    secs = kbuild.build(bench, out=out, label='debug')
     rep.metric('build_seconds', 'debug', round(secs, 1), 's')
-    img = kbuild.install_image(DEBUG_BUILD, os.path.join(ab.OUT, 'debug'))
+    img = kbuild.install_image(out, os.path.join(bench.out, 'debug'))
     # The series' own test binaries, as the series kernel runs them.
-    sel = os.path.join(ab.OUT, 'series', 'selftests')
+    sel = os.path.join(bench.out, 'series', 'selftests')
     if not os.path.isdir(sel):
-        kselftest.build_mm(tree, DEBUG_BUILD, sel, 'series')
+        kselftest.build_mm(bench, sel, 'series', kbuild_out=out)
     # One guest, nothing beside it: the 'alone' tests run in it too.
     plan.alone.clear()
     # The plan's bound (or, for a selection, the sum of its tests'),
@@ -61,18 +66,17 @@ def run(rep, plan_path=ab.DEFAULT_PLAN, tree=base.TREE, tests=()):
     plan.timeout = plan.total_timeout() * SCALE
     for t in plan.tests:
         t.timeout *= SCALE
-    r = ab.run_plan('debug', plan, rep, img=img, role='series', mem=MEM,
-                    tree=tree)
+    r = guest.run_plan(bench, 'debug', plan, rep, img=img, role='series',
+                       mem=MEM)
     if not r.splats:
         rep.add('debug', 'console', 'no lockdep, KASAN or VM_BUG_ON report',
                 'pass', 0, True, '')
     total = time.monotonic() - t0
     rep.metric('debug_run_seconds', 'debug', round(total, 1), 's')
     log(f'debug: done in {total:.0f} s')
-    err = ab.guest_verdict('debug', r, plan, role='series')
-    if not tests and BASE.default and \
-            os.path.abspath(plan_path) == PLAN:
-        write_record(rep, len(plan.tests), len(r.splats), total, err)
+    err = guest.guest_verdict('debug', r, plan, role='series')
+    if not tests and bench.base.default and bench.plan == PLAN:
+        write_record(bench, rep, len(plan.tests), len(r.splats), total, err)
     return err
 
 
@@ -86,15 +90,15 @@ def uncommented(data):
                                                  x.strip())))
 
 
-def stamp():
+def stamp(bench):
     """What a verdict is about: the series file and its patches, the
     configs and the plans the debug run reads (the committed files, so
     that any clone computes the same stamp).  A comment in a plan, a
     config or the series file changes no run, so not the stamp."""
     h = hashlib.sha256()
-    patches = series.read_series()
-    for path in (series.SERIES, *patches, *kbuild.FRAGMENTS, FRAGMENT,
-                 PLAN, ab.DEFAULT_PLAN):
+    patches = series.patch_files(bench)
+    for path in (bench.series, *patches, *bench.fragments, FRAGMENT,
+                 PLAN, bench.base.plan):
         with open(path, 'rb') as f:
             data = f.read()
         if path not in patches:
@@ -103,7 +107,7 @@ def stamp():
     return h.hexdigest()[:16]
 
 
-def write_record(rep, ntests, nsplats, secs, err):
+def write_record(bench, rep, ntests, nsplats, secs, err):
     p, f, s = rep.counts('debug')
     odd = [x for x in rep.unexpected() if x.kernel == 'debug']
     unexpected = len(odd)
@@ -113,7 +117,7 @@ def write_record(rep, ntests, nsplats, secs, err):
                   'after a run of the\n# whole debug plan; the cover '
                   'letter quotes it while the stamp is\n# current.  Do not '
                   'edit: run scripts/mmwb debug again.\n'
-                  f'stamp      {stamp()}\n'
+                  f'stamp      {stamp(bench)}\n'
                   f'tests      {ntests}\n'
                   f'passed     {p}\n'
                   f'failed     {f}\n'
@@ -151,12 +155,12 @@ def options():
             kbuild.parse_fragment(FRAGMENT).items() if val == 'y']
 
 
-def cover_paragraph():
+def cover_paragraph(bench):
     """The cover letter's debug-kernel paragraph: the recorded verdict if
     it is about this very series, otherwise that there is none."""
     rec = read_record()
     plan = os.path.relpath(PLAN, ROOT)
-    if not rec or rec.get('stamp') != stamp():
+    if not rec or rec.get('stamp') != stamp(bench):
         text = (f'Debug kernel: no run of {plan} on this version of the '
                 'series is recorded (scripts/mmwb debug).')
     else:
@@ -177,11 +181,12 @@ def cover_paragraph():
     return textwrap.fill(text, 72, break_on_hyphens=False)
 
 
-def main(a):
+def main(bench, a):
     rep = report.Report()
     err = None
     try:
-        err = run(rep, plan_path=a.plan, tree=a.tree, tests=a.test)
+        err = run(bench, rep, tests=a.test)
     except StepError as e:
         err = e
-    report.finish(rep, [err] if err else [], outdir=REPORT, kernel='debug')
+    report.finish(rep, [err] if err else [],
+                  os.path.join(bench.report, 'debug'), kernel='debug')

@@ -9,10 +9,8 @@ import os
 import re
 import subprocess
 
-from .common import BUILD, StepError, EXIT_BASE, log
+from .common import StepError, EXIT_BASE, log
 
-APT = os.path.join(BUILD, 'apt')
-PKG = os.path.join(BUILD, 'pkg')
 SYSTEM_SOURCES = ('/etc/apt/sources.list', '/etc/apt/sources.list.d')
 DEFAULT_KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg'
 
@@ -85,7 +83,7 @@ def _apt_env(conf):
     return dict(os.environ, APT_CONFIG=conf, DEBIAN_FRONTEND='noninteractive')
 
 
-def private_config(base, uri, keyring, root=APT):
+def private_config(base, uri, keyring, root):
     """Write the private apt configuration; return its apt.conf path."""
     d = os.path.join(root, base.name)
     for sub in ('state/lists/partial', 'cache/archives/partial', 'etc'):
@@ -119,21 +117,24 @@ def deb_fields(deb):
                 if ': ' in line)
 
 
-def tarball(base):
+def tarball(bench):
     """The base's kernel tarball: MMWB_TARBALL if set, else the package
-    fetched (once) and unpacked under build/pkg/."""
+    fetched (once) and unpacked under <build>/pkg/, with the private apt
+    configuration under <build>/apt/."""
+    base = bench.base
+    apt, pkg = bench.under('apt'), bench.under('pkg')
     override = os.environ.get('MMWB_TARBALL')
     if override:
         if not os.path.isfile(override):
             raise StepError('base', override, 'MMWB_TARBALL names no file',
                             EXIT_BASE)
         return override
-    dest = os.path.join(PKG, f'{base.package}_{base.version}')
+    dest = os.path.join(pkg, f'{base.package}_{base.version}')
     tar = os.path.join(dest, base.tarball)
     if os.path.isfile(tar):
         return tar
     uri, keyring = archive_uri(base)
-    conf = private_config(base, uri, keyring)
+    conf = private_config(base, uri, keyring, apt)
     env = _apt_env(conf)
     log(f'base: apt-get update ({base.suite}, private configuration '
         f'{conf})')
@@ -143,7 +144,7 @@ def tarball(base):
         raise StepError('base', conf, 'apt-get update failed:\n'
                         + '\n'.join((p.stdout + p.stderr).splitlines()[-8:]),
                         EXIT_BASE)
-    debs = os.path.join(APT, base.name, 'debs')
+    debs = os.path.join(apt, base.name, 'debs')
     os.makedirs(debs, exist_ok=True)
     log(f'base: apt-get download {base.package}={base.version}')
     p = subprocess.run(['apt-get', 'download', '-q',
@@ -172,7 +173,7 @@ def tarball(base):
                         f'{base.version}', EXIT_BASE)
     tmp = dest + '.tmp'
     subprocess.run(['rm', '-rf', tmp])
-    os.makedirs(PKG, exist_ok=True)
+    os.makedirs(pkg, exist_ok=True)
     p = subprocess.run(['dpkg-deb', '-x', deb, tmp], capture_output=True,
                        text=True)
     if p.returncode or not os.path.isfile(os.path.join(tmp, base.tarball)):

@@ -7,10 +7,9 @@ import glob
 import os
 import threading
 
-from .common import BUILD, StepError, EXIT_BUILD, log, run
+from .common import StepError, EXIT_BUILD, log, run
 
 SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'guest')
-OUT = os.path.join(BUILD, 'out', 'tools')
 PREFIX = 'tool:'
 _lock = threading.Lock()
 _built = False
@@ -21,7 +20,11 @@ def names():
             for p in glob.glob(os.path.join(SRC, '*.c'))}
 
 
-def build(out=OUT):
+def out_dir(bench):
+    return os.path.join(bench.out, 'tools')
+
+
+def build(out):
     os.makedirs(out, exist_ok=True)
     for name in sorted(names()):
         src = os.path.join(SRC, name + '.c')
@@ -35,13 +38,14 @@ def build(out=OUT):
     return out
 
 
-def ensure(plan):
-    """Build the tools once per command, before the first guest whose
-    plan names one boots (guests boot from threads side by side)."""
+def ensure(bench, plan):
+    """Build the tools once per command into out_dir(bench), before the
+    first guest whose plan names one boots (guests boot from threads
+    side by side)."""
     global _built
     if not any(t.binary.startswith(PREFIX) for t in plan.tests):
         return
     with _lock:
         if not _built:
-            build()
+            build(out_dir(bench))
             _built = True

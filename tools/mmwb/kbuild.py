@@ -6,19 +6,21 @@ import re
 import shutil
 import time
 
-from .common import (BASE, BUILD, StepError, EXIT_BUILD, log, run)
+from .common import StepError, EXIT_BUILD, log, run
 
-KBUILD = os.path.join(BUILD, 'kbuild')
-FRAGMENTS = BASE.config     # the base record's config fragments, in order
 JOBS = str(os.cpu_count() or 2)
 
-# Fixed build identity so that init/version.c and friends hit ccache.
-BUILD_ENV = {
-    'KBUILD_BUILD_USER': 'mm-series', 'KBUILD_BUILD_HOST': 'mmwb',
-    'KBUILD_BUILD_TIMESTAMP': '2025-01-01', 'KBUILD_BUILD_VERSION': '1',
-    'CCACHE_BASEDIR': BUILD, 'CCACHE_NOHASHDIR': '1',
-    'CCACHE_MAXSIZE': os.environ.get('CCACHE_MAXSIZE', '8G'),
-}
+
+def env(bench):
+    """The environment of every make: a fixed build identity, so that
+    init/version.c and friends hit ccache, and ccache's base folder, the
+    build folder, so that paths under it hash alike wherever it is."""
+    return {
+        'KBUILD_BUILD_USER': 'mm-series', 'KBUILD_BUILD_HOST': 'mmwb',
+        'KBUILD_BUILD_TIMESTAMP': '2025-01-01', 'KBUILD_BUILD_VERSION': '1',
+        'CCACHE_BASEDIR': bench.build, 'CCACHE_NOHASHDIR': '1',
+        'CCACHE_MAXSIZE': os.environ.get('CCACHE_MAXSIZE', '8G'),
+    }
 
 
 def make_args(tree, out, *targets, extra=()):
@@ -58,22 +60,25 @@ def read_config(path):
     return have
 
 
-def configure(tree, out=KBUILD, fragments=FRAGMENTS, base='tinyconfig',
+def configure(bench, out=None, fragments=None, base='tinyconfig',
               verify=None):
-    """base config + fragments, then verify every requested option of the
+    """base config + fragments (default: the base record's), in out
+    (default bench.kbuild), then verify every requested option of the
     fragments in verify (default: all of them)."""
+    tree, out = bench.tree, out or bench.kbuild
+    fragments = bench.fragments if fragments is None else fragments
     os.makedirs(out, exist_ok=True)
     want = {}
     for frag in (fragments if verify is None else verify):
         want.update(parse_fragment(frag))
-    run(make_args(tree, out, base), env=BUILD_ENV, step='config',
+    run(make_args(tree, out, base), env=env(bench), step='config',
         capture=True)
     cfg = os.path.join(out, '.config')
     with open(cfg, 'a') as f:
         for frag in fragments:
             f.write(open(frag).read())
-    run(make_args(tree, out, 'olddefconfig'), env=BUILD_ENV, step='config',
-        capture=True)
+    run(make_args(tree, out, 'olddefconfig'), env=env(bench),
+        step='config', capture=True)
     have = read_config(cfg)
     bad = []
     for opt, val in want.items():
@@ -87,14 +92,16 @@ def configure(tree, out=KBUILD, fragments=FRAGMENTS, base='tinyconfig',
     return cfg
 
 
-def build(tree, out=KBUILD, targets=('bzImage',), label='kernel'):
-    """Build; return seconds taken.  Output is kept in out/build.log."""
+def build(bench, out=None, targets=('bzImage',), label='kernel'):
+    """Build bench.tree in out (default bench.kbuild); return seconds
+    taken.  Output is kept in out/build.log."""
+    tree, out = bench.tree, out or bench.kbuild
     t0 = time.monotonic()
     logf = os.path.join(out, 'build.log')
     log(f'build: {label}: make {" ".join(targets)} (-j{JOBS}, ccache)')
     with open(logf, 'w') as f:
-        p = run(make_args(tree, out, *targets), env=BUILD_ENV, check=False,
-                step='build', stdout=f)
+        p = run(make_args(tree, out, *targets), env=env(bench),
+                check=False, step='build', stdout=f)
     secs = time.monotonic() - t0
     if p.returncode != 0:
         with open(logf) as f:

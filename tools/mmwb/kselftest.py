@@ -6,7 +6,7 @@ import shutil
 import time
 
 from .common import log, run
-from .kbuild import BUILD_ENV, JOBS, make_args
+from .kbuild import JOBS, env, make_args
 
 
 def src_dir(tree):
@@ -21,11 +21,13 @@ def selftest_make(tree, kbuild_out, outdir, targets=()):
             f'KHDR_INCLUDES=-isystem {inc}', 'CC=ccache gcc', *targets]
 
 
-def build_mm(tree, kbuild_out, outdir, label, targets=()):
-    """Build what the mm Makefile can build (make -k), or only targets
-    (paths under outdir): a test that does not compile is reported by
-    the plan as 'not built', not hidden."""
-    run(make_args(tree, kbuild_out, 'headers'), env=BUILD_ENV,
+def build_mm(bench, outdir, label, targets=(), kbuild_out=None):
+    """Build what the mm Makefile of bench.tree can build (make -k), or
+    only targets (paths under outdir), against the headers of the kernel
+    build in kbuild_out (default bench.kbuild): a test that does not
+    compile is reported by the plan as 'not built', not hidden."""
+    tree, kbuild_out = bench.tree, kbuild_out or bench.kbuild
+    run(make_args(tree, kbuild_out, 'headers'), env=env(bench),
         step='headers', capture=True)
     # From nothing, every time (ccache keeps it quick): a test that does
     # not build now must not leave the binary of an earlier tree behind
@@ -37,7 +39,7 @@ def build_mm(tree, kbuild_out, outdir, label, targets=()):
     log(f'kselftest: {label}: building tools/testing/selftests/mm')
     with open(logf, 'w') as f:
         p = run(selftest_make(tree, kbuild_out, outdir, targets),
-                env=BUILD_ENV,
+                env=env(bench),
                 check=False, stdout=f, step='kselftest')
     secs = time.monotonic() - t0
     # The scripts beside the binaries, as 'make install' puts them: the

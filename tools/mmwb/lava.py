@@ -23,10 +23,9 @@ import os
 import shutil
 import subprocess
 
-from .common import BUILD, EXIT_USAGE, StepError, log
-from . import base, initramfs, vm
+from .common import EXIT_USAGE, StepError, log
+from . import initramfs, vm
 
-OUT = os.path.join(BUILD, 'lava')
 PYTHON = '/usr/bin/python3'     # Debian's, which sees lava-common
 _CHECK = ('import json, sys\n'
           'from lava_common.schemas import validate\n'
@@ -96,17 +95,18 @@ def validate(path):
     return p.returncode == 0, 'valid' if p.returncode == 0 else last
 
 
-def write(rep, label, plan, bindir, tree, title):
-    """The bundle and job of one kernel (its bzImage from the run), and
-    a row saying whether lava-common validates the job."""
-    src = os.path.join(BUILD, 'out', label, 'bzImage')
-    d = os.path.join(OUT, label)
+def write(bench, rep, label, plan, bindir, title):
+    """The bundle and job of one kernel (its bzImage from the run) in
+    <build>/lava/<label>/, and a row saying whether lava-common
+    validates the job."""
+    src = os.path.join(bench.out, label, 'bzImage')
+    d = bench.under('lava', label)
     shutil.rmtree(d, ignore_errors=True)
     os.makedirs(d)
     shutil.copy2(src, os.path.join(d, 'bzImage'))
     tests, _ = plan.tests_for(label)
     initramfs.build(os.path.join(d, 'initramfs.cpio'), plan, bindir,
-                    tests=tests, tree=tree, rev=base.BASE_TAG,
+                    tests=tests, tree=bench.tree, rev=bench.tag,
                     port='console')
     vm.disks(d)         # xfs.img (/dev/vda) and swap.img (/dev/vdb)
     path = os.path.join(d, 'job.yaml')

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 """scripts/mmwb mail --as "Name <address>": the series the way linux-mm
 takes it, one mbox per topic of the series file (topics.py), in
-build/report/mail/topics/<topic>.mbx:
+<build>/report/mail/topics/<topic>.mbx:
 
  - every patch authored and signed off by the sender (default: the
    kernel work tree's git identity).  The project identity is refused:
@@ -17,7 +17,7 @@ build/report/mail/topics/<topic>.mbx:
 Every mbox is checked before the command succeeds: 'b4 am' (offline)
 makes an am-ready mbox of it, and that applies with 'git am' onto the
 base after the topics it needs.  The work happens in a scratch worktree
-of the kernel tree (build/mail-tree), never in the work tree itself."""
+of the kernel tree (<build>/mail-tree), never in the work tree itself."""
 
 import glob
 import os
@@ -25,13 +25,10 @@ import re
 import shutil
 import textwrap
 
-from .common import BASE, BUILD, ROOT, StepError, EXIT_USAGE, EXIT_SERIES, \
-    git, log, run
-from . import base, review, series as seriesmod, topics as topicsmod
+from .common import ROOT, StepError, EXIT_USAGE, EXIT_SERIES, git, log, run
+from . import cover, series as seriesmod, topics as topicsmod
 
 PROJECT = ('mm-series', 'mm-series@example.invalid')
-OUT = os.path.join(review.MAIL, 'topics')
-WT = os.path.join(BUILD, 'mail-tree')
 _WHO = re.compile(r'^\s*([^<>@]+?)\s*<([^<>@\s]+@[^<>@\s]+\.[^<>@\s]+)>\s*$')
 
 
@@ -65,11 +62,18 @@ def _env(who):
             'GIT_COMMITTER_NAME': name, 'GIT_COMMITTER_EMAIL': email}
 
 
-def worktree(tree, rev, path=None):
+def out_dir(bench):
+    return os.path.join(cover.mail_dir(bench), 'topics')
+
+
+def scratch(bench):
+    return bench.under('mail-tree')
+
+
+def worktree(tree, rev, path):
     """A scratch worktree of tree at rev: kept between runs (checking out
     a kernel tree takes minutes), reset to rev, or made afresh when it
     is not a worktree of tree any more."""
-    path = path or WT
     ok = os.path.isdir(path) and run(
         ['git', '-C', path, 'rev-parse', '--git-common-dir'], check=False,
         capture=True).returncode == 0
@@ -107,7 +111,7 @@ def as_sender(patches, who, dest):
 
 def title(name):
     """The topic's title: its page's heading without 'Topic N: '."""
-    with open(os.path.join(review.TOPICS, name + '.rst')) as f:
+    with open(os.path.join(cover.TOPICS, name + '.rst')) as f:
         lines = f.read().splitlines()
     for i, line in enumerate(lines[1:], 1):
         if line and set(line) == {'='} and lines[i - 1].strip() and \
@@ -134,13 +138,13 @@ def maintainers(wt, files, source_files=False):
     return to, [x for x in cc if x not in to]
 
 
-def cover_text(t):
+def cover_text(bench, t):
     """The body of a topic's cover letter."""
-    parts = [review.topic_text(t.name)]
-    figures = review.figures(t.metrics)
+    parts = [cover.topic_text(t.name)]
+    figures = cover.figures(t.metrics, bench.report)
     if figures:
         parts.append(figures)
-    muts = review.mutants_line(t.name)
+    muts = cover.mutants_line(bench, t.name)
     if muts:
         parts.append(muts.strip())
     if t.needs:
@@ -152,19 +156,20 @@ def cover_text(t):
     tree = {'mm-hotfixes': 'mm-hotfixes (fixes for this release and '
             'stable)', 'mm-new': 'mm-new (the next merge window)'}.get(
                 t.tree, t.tree)
+    rec = bench.base
     parts.append(textwrap.fill(
-        f'Meant for {tree}.  Tested on {BASE.title} ({BASE.package} '
-        f'{BASE.version}) in a QEMU guest, the base and the series '
+        f'Meant for {tree}.  Tested on {rec.title} ({rec.package} '
+        f'{rec.version}) in a QEMU guest, the base and the series '
         'kernel side by side with the same test plan.', 72))
     return '\n\n'.join(parts)
 
 
-def write_topic(t, who, prereq_tip):
+def write_topic(bench, t, who, prereq_tip):
     """One topic's mbox, its patches applied in the scratch worktree on
     top of prereq_tip (the topics it needs); returns its path and the
     Message-Id of its cover letter."""
-    wt = WT
-    tmp = os.path.join(OUT, '.work', t.name)
+    wt, out_d = scratch(bench), out_dir(bench)
+    tmp = os.path.join(out_d, '.work', t.name)
     shutil.rmtree(tmp, ignore_errors=True)
     os.makedirs(tmp)
     am(wt, as_sender(t.patches, who, os.path.join(tmp, 'in.mbx')), who,
@@ -176,32 +181,33 @@ def write_topic(t, who, prereq_tip):
         more = [x for x in sum(maintainers(wt, t.cc, source_files=True), [])
                 if x not in to and x not in cc]
         cc += more
-    base_sha = git(wt, 'rev-parse', f'{base.BASE_TAG}^{{commit}}',
-                   step='mail')
+    base_sha = git(wt, 'rev-parse', f'{bench.tag}^{{commit}}', step='mail')
     out = run(['git', '-C', wt, 'format-patch', '--numbered', '--no-signature',
                '--cover-letter', f'--base={base_sha}', '--subject-prefix=PATCH',
                '-o', os.path.join(tmp, 'out'), f'{prereq_tip}..HEAD'],
               env=_env(who), capture=True, step='mail').stdout.split()
     files = sorted(x for x in out if x.endswith('.patch'))
     with open(files[0]) as f:
-        cover = f.read()
-    cover = cover.replace('*** SUBJECT HERE ***', f'{t.prefix}: {title(t.name)}')
-    cover = cover.replace('*** BLURB HERE ***', cover_text(t).rstrip())
+        letter = f.read()
+    letter = letter.replace('*** SUBJECT HERE ***',
+                            f'{t.prefix}: {title(t.name)}')
+    letter = letter.replace('*** BLURB HERE ***',
+                            cover_text(bench, t).rstrip())
     with open(files[0], 'w') as f:
-        f.write(cover)
+        f.write(letter)
     domain = who[1].split('@', 1)[1]
     extra = (('\nTo: ' + ', '.join(to)) if to else '') + \
         (('\nCc: ' + ', '.join(cc)) if cc else '')
-    path = os.path.join(OUT, f'{t.name}.mbx')
-    root = review.write_thread(
+    path = os.path.join(out_d, f'{t.name}.mbx')
+    root = cover.write_thread(
         path, files, lambda i: f'<mmwb-{t.name}-{tip[:12]}-{i:02d}@{domain}>',
         extra)
     return path, root
 
 
-def check_topic(tree, t, path, root, ready, who, by_name):
+def check_topic(bench, t, path, root, ready, who, by_name):
     """b4 am offline, then git am onto the base after what it needs."""
-    d = os.path.join(OUT, '.work', t.name, 'b4')
+    d = os.path.join(out_dir(bench), '.work', t.name, 'b4')
     shutil.rmtree(d, ignore_errors=True)
     os.makedirs(d)
     p = run(['b4', '--offline-mode', 'am', '-m', path, '-o', d, root],
@@ -211,7 +217,7 @@ def check_topic(tree, t, path, root, ready, who, by_name):
         raise StepError('mail', path, 'b4 am made no am-ready mbox:\n'
                         + p.stdout.strip()[-2000:], EXIT_SERIES)
     ready[t.name] = got[0]
-    wt = worktree(tree, base.BASE_TAG, WT + '-check')
+    wt = worktree(bench.tree, bench.tag, scratch(bench) + '-check')
     for n in [*closure(t, by_name), t.name]:
         am(wt, ready[n], who)
     with open(got[0]) as f:
@@ -236,31 +242,32 @@ def closure(t, by_name):
     return [n for n in by_name if n in out]
 
 
-def main(a):
-    tree = a.tree
+def main(bench, a):
+    tree = bench.tree
     who = sender(a.as_, tree)
-    seriesmod.apply(tree)
-    topics = topicsmod.read(seriesmod.SERIES, seriesmod.PATCHES)
+    seriesmod.apply(bench)
+    topics = topicsmod.read(bench.series, bench.patches)
     if not topics:
-        raise StepError('mail', seriesmod.SERIES, 'the series file has no '
+        raise StepError('mail', bench.series, 'the series file has no '
                         '"# topic" line (tools/mmwb/topics.py)', EXIT_USAGE)
     by_name = {t.name: t for t in topics}
-    shutil.rmtree(OUT, ignore_errors=True)
-    os.makedirs(os.path.join(OUT, '.work'))
-    worktree(tree, base.BASE_TAG)
+    out, wt = out_dir(bench), scratch(bench)
+    shutil.rmtree(out, ignore_errors=True)
+    os.makedirs(os.path.join(out, '.work'))
+    worktree(tree, bench.tag, wt)
     ready = {}
     for t in topics:
         # The topics it needs, applied as this sender posts them.
-        git(WT, 'checkout', '-q', '--detach', base.BASE_TAG, step='mail')
+        git(wt, 'checkout', '-q', '--detach', bench.tag, step='mail')
         for n in closure(t, by_name):
-            am(WT, as_sender(by_name[n].patches, who,
-                             os.path.join(OUT, '.work', 'needs.mbx')),
+            am(wt, as_sender(by_name[n].patches, who,
+                             os.path.join(out, '.work', 'needs.mbx')),
                who, signoff=True)
-        prereq = git(WT, 'rev-parse', 'HEAD', step='mail')
-        path, root = write_topic(t, who, prereq)
-        n = check_topic(tree, t, path, root, ready, who, by_name)
+        prereq = git(wt, 'rev-parse', 'HEAD', step='mail')
+        path, root = write_topic(bench, t, who, prereq)
+        n = check_topic(bench, t, path, root, ready, who, by_name)
         log(f'mail: {t.name}: {os.path.relpath(path, ROOT)}: {n} '
-            f'patch(es), b4 am and git am onto {base.BASE_TAG}'
+            f'patch(es), b4 am and git am onto {bench.tag}'
             + (f' after {", ".join(closure(t, by_name))}'
                if t.needs else '') + ': ok')
-    return OUT
+    return out

@@ -10,10 +10,9 @@ import os
 import re
 import time
 
-from .common import BUILD, StepError, git, log, run
-from . import base, kbuild, plan as planmod, series as seriesmod
-
-MATRIX = os.path.join(BUILD, 'matrix')
+from .common import StepError, git, log, run
+from . import kbuild, patchinfo, plan as planmod, series as seriesmod
+from .kselftest import selftest_make
 
 # name -> options forced off.  TEST_HMM selects DEVICE_PRIVATE, so it
 # goes with it.  Our own configuration needs no directory of its own: the
@@ -36,17 +35,22 @@ ONLY = {'nouveau-svm': ('drivers/gpu/drm/nouveau/',)}
 ANY = 'mm/'
 
 
-def configure(tree, name):
-    out = os.path.join(MATRIX, name)
+def folder(bench, name):
+    """One O= directory per configuration, under <build>/matrix/."""
+    return bench.under('matrix', name)
+
+
+def configure(bench, name):
+    tree, out = bench.tree, folder(bench, name)
     os.makedirs(out, exist_ok=True)
     frag = os.path.join(out, 'override.config')
     with open(frag, 'w') as f:
         f.write(''.join(x + '\n' for x in CONFIGS[name]))
     # The base fragment's own options may drop with the feature turned
     # off (PTE_MARKER_UFFD_WP without USERFAULTFD...): check only ours.
-    kbuild.configure(tree, out=out, fragments=(*kbuild.FRAGMENTS, frag),
+    kbuild.configure(bench, out=out, fragments=(*bench.fragments, frag),
                      verify=(frag,))
-    run(kbuild.make_args(tree, out, 'prepare'), env=kbuild.BUILD_ENV,
+    run(kbuild.make_args(tree, out, 'prepare'), env=kbuild.env(bench),
         step='matrix', capture=True)
     return out
 
@@ -71,7 +75,7 @@ def object_option(tree, target):
     return m.group(1) if m else None
 
 
-def enabled(out, target, tree=base.TREE):
+def enabled(out, target, tree):
     """An object is compiled only where the option that builds it is on
     (lib/test_hmm.o needs TEST_HMM, mm/hmm.o HMM_MIRROR), and in a
     configuration that exists for one driver only if it is that driver's."""
@@ -85,8 +89,8 @@ def enabled(out, target, tree=base.TREE):
         in ('y', 'm')
 
 
-def compile_targets(tree, out, targets):
-    p = run(kbuild.make_args(tree, out, *targets), env=kbuild.BUILD_ENV,
+def compile_targets(bench, out, targets):
+    p = run(kbuild.make_args(bench.tree, out, *targets), env=kbuild.env(bench),
             check=False, capture=True, step='matrix')
     errs = [x for x in p.stdout.splitlines() if 'error' in x.lower()]
     return p.returncode == 0, '; '.join(errs[:3])
@@ -96,23 +100,17 @@ def patch_selftests(patch, known):
     """mm selftest programs a patch touches (their .c files) among the
     programs the mm Makefile builds (known): a helper such as
     hugepage_settings.c is built with the tests, not on its own."""
-    names = set()
-    for path in seriesmod.touched_paths(patch):
-        m = re.match(r'tools/testing/selftests/mm/([\w-]+)\.c$', path)
-        if m and m.group(1) in known:
-            names.add(m.group(1))
-    return sorted(names)
+    return sorted(set(patchinfo.read(patch).selftests) & set(known))
 
 
-def build_selftests(tree, names):
+def build_selftests(bench, names):
     """Build these mm selftests at the current checkout (a test helper
     such as vm_util.c is built with every test that links it)."""
-    from .kselftest import selftest_make
-    out = os.path.join(MATRIX, 'kselftest')
+    out = folder(bench, 'kselftest')
     os.makedirs(out, exist_ok=True)
-    p = run(selftest_make(tree, kbuild.KBUILD, out,
+    p = run(selftest_make(bench.tree, bench.kbuild, out,
                           [os.path.join(out, n) for n in names]),
-            env=kbuild.BUILD_ENV, check=False, capture=True, step='bisect')
+            env=kbuild.env(bench), check=False, capture=True, step='bisect')
     errs = [x for x in p.stdout.splitlines() if 'error' in x.lower()]
     return p.returncode == 0, '; '.join(errs[:3])
 
@@ -131,26 +129,25 @@ def includers(tree, header):
     return [x[:-2] + '.o' for x in p.stdout.split()]
 
 
-def patch_targets(patch, tree=base.TREE):
+def patch_targets(patch, tree):
     """Objects one patch touches: its .c files, and the includers of a
     header it touches (all of mm/ for a shared header)."""
-    objs = set()
-    for path in seriesmod.touched_paths(patch):
-        if path.startswith(('tools/', 'Documentation/', 'scripts/')):
-            continue
-        if path.endswith('.c'):
-            objs.add(path[:-2] + '.o')
-        elif path.endswith('.h'):
-            users = includers(tree, path)
-            objs.update(users if users is not None else [ANY])
+    info = patchinfo.read(patch)
+    objs = set(info.kernel_objects)
+    for path in info.headers:
+        users = includers(tree, path)
+        objs.update(users if users is not None else [ANY])
     return sorted(objs)
 
 
-def run_matrix(rep, tree=base.TREE):
+def run_matrix(bench, rep):
+    """The matrix and the bisect rows of the series applied in
+    bench.tree."""
     t0 = time.monotonic()
-    patches = seriesmod.read_series()
+    tree = bench.tree
+    patches = seriesmod.patch_files(bench)
     tip = git(tree, 'rev-parse', 'HEAD', step='matrix')
-    commits = git(tree, 'rev-list', '--reverse', f'{base.BASE_TAG}..{tip}',
+    commits = git(tree, 'rev-list', '--reverse', f'{bench.tag}..{tip}',
                   step='matrix').splitlines()
     if len(commits) != len(patches):
         raise StepError('matrix', tree, f'{len(commits)} commits on the '
@@ -165,7 +162,7 @@ def run_matrix(rep, tree=base.TREE):
     link_secs = 0.0
     try:
         for name in CONFIGS:
-            outs[name] = configure(tree, name)
+            outs[name] = configure(bench, name)
             log(f'matrix: {name}: whole series')
             for target in whole:
                 case = f'{name} @ series: {target}'
@@ -174,7 +171,7 @@ def run_matrix(rep, tree=base.TREE):
                             'not enabled in this configuration')
                     continue
                 t1 = time.monotonic()
-                ok, why = compile_targets(tree, outs[name], [target])
+                ok, why = compile_targets(bench, outs[name], [target])
                 rep.add('series', 'build-matrix', case,
                         'pass' if ok else 'fail', time.monotonic() - t1, ok,
                         why)
@@ -196,7 +193,7 @@ def run_matrix(rep, tree=base.TREE):
                             'not enabled in this configuration')
                     continue
                 t1 = time.monotonic()
-                ok, why = compile_targets(tree, out, these)
+                ok, why = compile_targets(bench, out, these)
                 rep.add('series', 'build-matrix',
                         f'{name} @ {pname}: {" ".join(these)}',
                         'pass' if ok else 'fail', time.monotonic() - t1, ok,
@@ -206,14 +203,14 @@ def run_matrix(rep, tree=base.TREE):
                 # main build directory already holds the series' objects,
                 # so only what changed between boundaries is compiled.
                 t1 = time.monotonic()
-                ok, why = compile_targets(tree, kbuild.KBUILD, ['vmlinux'])
+                ok, why = compile_targets(bench, bench.kbuild, ['vmlinux'])
                 dt = time.monotonic() - t1
                 link_secs += dt
                 rep.add('series', 'bisect', f'{pname}: vmlinux (linked)',
                         'pass' if ok else 'fail', dt, ok, why)
             if tests:
                 t1 = time.monotonic()
-                ok, why = build_selftests(tree, tests)
+                ok, why = build_selftests(bench, tests)
                 rep.add('series', 'bisect',
                         f'{pname}: selftests {" ".join(tests)}',
                         'pass' if ok else 'fail', time.monotonic() - t1, ok,

@@ -47,15 +47,14 @@ import shutil
 import time
 from dataclasses import dataclass, field
 
-from .common import BASE, BUILD, ROOT, StepError, EXIT_USAGE, \
-    EXIT_UNEXPECTED, git, log, run
-from . import ab, base, hosttests, kbuild, report, series as seriesmod
+from .common import ROOT, StepError, EXIT_USAGE, EXIT_UNEXPECTED, git, log, \
+    run
+from . import base, guest, hosttests, kbuild, patchinfo, report
+from . import series as seriesmod
 
 HEADER = ('Mutant', 'Tests', 'Cases', 'Why')
 # A known survivor says why it is not caught yet; it still fails its row.
 OPTIONAL = ('Open',)
-OUT = os.path.join(BUILD, 'out', 'mutants')
-REPORT = os.path.join(report.REPORT, 'mutants')
 SUITE = 'mutants'
 # Failures of a mutant's run that its Cases: line does not predict.
 UNPREDICTED = 'mutants-unpredicted'
@@ -123,7 +122,7 @@ def parse(path):
     if fields['Mutant'] != stem:
         raise _bad(path, f'Mutant: {fields["Mutant"]} does not match the '
                    f'file name {stem}')
-    paths = seriesmod.touched_paths(path)
+    paths = patchinfo.touched_paths(path)
     if not paths:
         raise _bad(path, 'no diff (no "+++ b/<path>" line)')
     cases = [c.strip() for c in fields['Cases'].split(';') if c.strip()]
@@ -187,13 +186,18 @@ def _row(rep, m, verdict, detail, secs):
     log(f'mutants: {m.id}: {rep.rows[-1].detail[:100]} ({secs:.0f} s)')
 
 
-def run_host(rep, tree, mutants):
+def report_dir(bench):
+    return os.path.join(bench.report, 'mutants')
+
+
+def run_host(bench, rep, mutants):
     """The host mutants: each applied to a copy of what its test
-    compiles (build/out/mutants/<topic>/<name>/src), built and run."""
+    compiles (<out>/mutants/<topic>/<name>/src), built and run."""
+    tree = bench.tree
     for m in mutants:
         t0 = time.monotonic()
         test = hosttests.HOST[m.host()]
-        work = os.path.join(OUT, m.topic, m.name)
+        work = os.path.join(bench.out, 'mutants', m.topic, m.name)
         src = os.path.join(work, 'src')
         shutil.rmtree(work, ignore_errors=True)
         for rel in (*test.copy, *m.paths):
@@ -224,20 +228,20 @@ def run_host(rep, tree, mutants):
         _row(rep, m, verdict, detail, time.monotonic() - t0)
 
 
-def ci_mutants(rep, tree, plan, directory=None):
-    """For scripts/run and scripts/test (the series applied in tree):
+def ci_mutants(bench, rep, plan, directory=None):
+    """For scripts/run and scripts/test (the series applied in bench.tree):
     every mutant file parses and names known tests, the host mutants
     run, and each guest mutant still applies to the series (suite
     'mutants-apply'; 'scripts/mmwb mutants' runs them)."""
-    directory = directory if directory is not None else BASE.mutants
+    directory = directory if directory is not None else bench.mutants
     mutants = load(directory)
     check_tests(mutants, plan)
-    run_host(rep, tree, [m for m in mutants if m.host()])
+    run_host(bench, rep, [m for m in mutants if m.host()])
     for m in mutants:
         if m.host():
             continue
         p = run(['git', 'apply', '--check', os.path.abspath(m.path)],
-                cwd=tree, check=False, capture=True, step='mutants')
+                cwd=bench.tree, check=False, capture=True, step='mutants')
         ok = p.returncode == 0
         rep.add('series', 'mutants-apply', m.id, 'pass' if ok else 'fail',
                 0, ok, 'applies to the series' if ok else
@@ -245,10 +249,10 @@ def ci_mutants(rep, tree, plan, directory=None):
                 + hosttests.last_line(p.stdout))
 
 
-def series_results(report_dir=None):
+def series_results(ab_report):
     """{(suite, case): result} of the series kernel in the last A/B
-    report: the control a mutant's run is compared with."""
-    path = os.path.join(report_dir or report.REPORT, 'results.tsv')
+    report (its folder): the control a mutant's run is compared with."""
+    path = os.path.join(ab_report, 'results.tsv')
     if not os.path.exists(path):
         return {}
     return {(r.suite, r.case): r.result for r in report.read_results(path)
@@ -338,14 +342,16 @@ def build_warnings(logf, paths):
         return []
 
 
-def run_guest(rep, tree, mutants, plan_path):
-    """Guest mutants, one at a time on top of the applied series."""
-    sel = os.path.join(ab.OUT, 'series', 'selftests')
+def run_guest(bench, rep, mutants):
+    """Guest mutants, one at a time on top of the applied series, with
+    bench.plan."""
+    tree = bench.tree
+    sel = os.path.join(bench.out, 'series', 'selftests')
     if mutants and not os.path.isdir(sel):
         raise StepError('mutants', sel, "no series test binaries: run "
                         "'scripts/run' first", EXIT_USAGE)
-    kbuild.configure(tree)
-    control = series_results()
+    kbuild.configure(bench)
+    control = series_results(bench.report)
     try:
         for m in mutants:
             t0 = time.monotonic()
@@ -362,30 +368,30 @@ def run_guest(rep, tree, mutants, plan_path):
                  '-q', '--no-verify', '-m', f'mutant {m.id}'],
                 cwd=tree, capture=True, step='mutants')
             try:
-                kbuild.build(tree, label=label)
+                kbuild.build(bench, label=label)
             except StepError as e:
                 lines = e.msg.strip().splitlines() or ['']
                 err = next((x for x in lines if 'error:' in x), lines[-1])
                 _row(rep, m, 'unbuilt', f'{err.strip()} (log: {e.path})',
                      time.monotonic() - t0)
                 continue
-            warned = build_warnings(os.path.join(kbuild.KBUILD, 'build.log'),
+            warned = build_warnings(os.path.join(bench.kbuild, 'build.log'),
                                     m.paths)
             if warned:
                 _row(rep, m, 'unbuilt', f'a warning, an error under '
                      f'CONFIG_WERROR: {warned[0]}', time.monotonic() - t0)
                 continue
-            img = kbuild.install_image(kbuild.KBUILD,
-                                       os.path.join(ab.OUT, label))
-            plan = ab.load_plan(plan_path, tree)
+            img = kbuild.install_image(bench.kbuild,
+                                       os.path.join(bench.out, label))
+            plan = guest.load_plan(bench)
             plan.select(m.tests, 'mutants')
             # A guest that dies before its first test began (under TCG,
             # now and then, in boot code the mutant does not touch)
             # shows nothing about the mutant: boot it once more.
             for boot in (1, 2):
                 part = report.Report()
-                vmrun = ab.run_plan(label, plan, part, img=img,
-                                    role='series', tree=tree)
+                vmrun = guest.run_plan(bench, label, plan, part, img=img,
+                                       role='series')
                 # vm.boot() boots a kernel that never reached init once
                 # more itself: a second time would be a third and fourth.
                 if not unbooted(part) or vmrun.no_init:
@@ -394,7 +400,7 @@ def run_guest(rep, tree, mutants, plan_path):
                     'test' + ('; booting it again' if boot == 1 else ''))
             if unbooted(part):
                 _row(rep, m, 'unbooted', 'twice the guest died before its '
-                     f'first test (console: {ab.OUT}/{label}/vm)',
+                     f'first test (console: {bench.out}/{label}/vm)',
                      time.monotonic() - t0)
                 continue
             missing = [r for r in part.rows if r.result == 'error'
@@ -441,14 +447,17 @@ def stamp(tree, mutants):
     return f'{series_tree(tree)} {h.hexdigest()[:16]}'
 
 
-def require_report(tree, directory=None, report_dir=REPORT):
-    """For 'mmwb mail': a mutants report of this very series, with
-    every mutant killed; otherwise a clear error."""
-    directory = directory if directory is not None else BASE.mutants
+def require_report(bench, directory=None, folder=None):
+    """For 'mmwb mail': a mutants report (default report_dir(bench)) of
+    this very series, with every mutant killed; otherwise a clear
+    error."""
+    tree = bench.tree
+    folder = folder or report_dir(bench)
+    directory = directory if directory is not None else bench.mutants
     mutants = load(directory)
     if not mutants:
         return
-    path = os.path.join(report_dir, STAMP)
+    path = os.path.join(folder, STAMP)
     again = "run 'scripts/mmwb mutants' on this series first"
     if not os.path.exists(path):
         raise StepError('mail', path, f'no mutants report: {again}',
@@ -459,19 +468,18 @@ def require_report(tree, directory=None, report_dir=REPORT):
                             'than the series or the mutants (another tree '
                             f'or other mutant files): {again}', EXIT_USAGE)
     got = {r.case: r.result for r in
-           report.read_results(os.path.join(report_dir, 'results.tsv'))
+           report.read_results(os.path.join(folder, 'results.tsv'))
            if r.suite == SUITE}
     bad = [m.id for m in mutants if got.get(m.id) != 'pass']
     if bad:
-        raise StepError('mail', report_dir, 'mutants not killed: '
+        raise StepError('mail', folder, 'mutants not killed: '
                         + ', '.join(bad), EXIT_UNEXPECTED)
 
 
-def merge_previous(rep, full, rerun, report_dir=None):
-    """Add the rows of the last report of every mutant that was not run
-    again, if that report is of the same series and mutants (its stamp
-    is full).  Returns whether it did."""
-    d = report_dir or REPORT
+def merge_previous(rep, full, rerun, d):
+    """Add the rows of the last report (folder d) of every mutant that
+    was not run again, if that report is of the same series and mutants
+    (its stamp is full).  Returns whether it did."""
     try:
         with open(os.path.join(d, STAMP)) as f:
             if f.read().strip() != full:
@@ -512,42 +520,43 @@ def by_test(mutants, rows):
     return '\n'.join(out) + '\n'
 
 
-def main(a):
+def main(bench, a):
     """scripts/mmwb mutants [--only topic[/name]]: every mutant (host
-    and guest), report in build/report/mutants/."""
-    tree = a.tree
+    and guest), report in <build>/report/mutants/."""
+    tree = bench.tree
+    out = report_dir(bench)
     # A SIGTERM unwinds like Ctrl-C (common.interrupted(), set by
     # __main__), so that the work tree goes back to the series branch.
-    mutants = load(BASE.mutants, a.only)
+    mutants = load(bench.mutants, a.only)
     if not mutants:
-        raise _bad(BASE.mutants or BASE.path,
+        raise _bad(bench.mutants or bench.base.path,
                    'no mutant for this base')
-    plan = ab.load_plan(a.plan, tree)
+    plan = guest.load_plan(bench)
     check_tests(mutants, plan)
-    base.ensure(tree)
+    base.ensure(bench)
     base.require_clean(tree)
-    seriesmod.apply(tree)
+    seriesmod.apply(bench)
     rep = report.Report()
     t0 = time.monotonic()
-    run_host(rep, tree, [m for m in mutants if m.host()])
-    run_guest(rep, tree, [m for m in mutants if not m.host()], a.plan)
+    run_host(bench, rep, [m for m in mutants if m.host()])
+    run_guest(bench, rep, [m for m in mutants if not m.host()])
     rep.metric('mutants_seconds', 'series', round(time.monotonic() - t0, 1),
                's')
-    everyone = load(BASE.mutants)
+    everyone = load(bench.mutants)
     full = stamp(tree, everyone)
     # Only verdicts of every mutant on this series vouch for it ('mmwb
     # mail'): an --only run is merged into a report of the same series
     # and mutants, and otherwise leaves none.
     if a.only:
-        merged = merge_previous(rep, full, {m.id for m in mutants})
-    text = rep.write(REPORT)
+        merged = merge_previous(rep, full, {m.id for m in mutants}, out)
+    text = rep.write(out)
     if not a.only or merged:
-        with open(os.path.join(REPORT, STAMP), 'w') as f:
+        with open(os.path.join(out, STAMP), 'w') as f:
             f.write(full + '\n')
-    elif os.path.exists(os.path.join(REPORT, STAMP)):
-        os.unlink(os.path.join(REPORT, STAMP))
+    elif os.path.exists(os.path.join(out, STAMP)):
+        os.unlink(os.path.join(out, STAMP))
     # The verdicts with what caught each mutant, and the tests of each.
-    with open(os.path.join(REPORT, 'mutants.tsv'), 'w') as f:
+    with open(os.path.join(out, 'mutants.tsv'), 'w') as f:
         f.write('mutant\tverdict\tseconds\ttests\tdetail\n')
         tests = {m.id: ' '.join(m.tests) for m in everyone}
         for r in rep.rows:
@@ -557,10 +566,10 @@ def main(a):
     print(text)
     rows = [r for r in rep.rows if r.suite == SUITE]
     listing = by_test(everyone, rows)
-    with open(os.path.join(REPORT, 'by-test.txt'), 'w') as f:
+    with open(os.path.join(out, 'by-test.txt'), 'w') as f:
         f.write(listing)
     print(listing)
-    log(f'mutants: report in {REPORT}')
+    log(f'mutants: report in {out}')
     killed = sum(r.result == 'pass' for r in rows)
     print(f'{killed} killed, {sum(r.result == "fail" for r in rows)} '
           f'survived, {sum(r.result == "error" for r in rows)} error(s) '

@@ -56,6 +56,7 @@ import subprocess
 from dataclasses import dataclass, field
 
 from .common import StepError, EXIT_USAGE
+from . import patchinfo
 
 KERNELS = ('base', 'series')
 HOST = 'host:'      # a program of the host, copied into the guest
@@ -411,12 +412,9 @@ def mm_selftests(tree, rev):
 
 def added_by_patches(patches):
     """Test names that patches add to the mm selftest Makefile."""
+    mk = patchinfo.MM_SELFTESTS + 'Makefile'
     names = set()
     for path in patches:
-        text = open(path, errors='replace').read()
-        for chunk in text.split('diff --git ')[1:]:
-            if chunk.startswith('a/tools/testing/selftests/mm/Makefile '):
-                names |= {n for n in _names_in_makefile(
-                    '\n'.join(x for x in chunk.splitlines()
-                              if x.startswith('+')))}
+        names |= _names_in_makefile(
+            '\n'.join(patchinfo.read(path).added_lines(mk)))
     return names

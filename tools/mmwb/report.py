@@ -15,9 +15,8 @@ import xml.etree.ElementTree as ET
 from collections import OrderedDict, defaultdict
 from dataclasses import dataclass
 
-from .common import BUILD, EXIT_UNEXPECTED, log
+from .common import EXIT_UNEXPECTED, log
 
-REPORT = os.path.join(BUILD, 'report')
 KERNELS = ('base', 'series')
 
 
@@ -156,7 +155,7 @@ class Report:
                 c[r.result] += 1
         return (c['pass'] + c['xfail'], c['fail'] + c['error'], c['skip'])
 
-    def write(self, outdir=REPORT):
+    def write(self, outdir):
         os.makedirs(outdir, exist_ok=True)
         with open(os.path.join(outdir, 'results.tsv'), 'w') as f:
             f.write('\t'.join(COLUMNS) + '\n')
@@ -235,11 +234,10 @@ def _fmt(v):
     return str(v)
 
 
-def finish(rep, errors, extra_code=0, outdir=None, kernel='series'):
-    """Write the report, print it, and exit with the right code: the
-    first guest or stage error's, 1 for a result the plan does not
-    expect, else extra_code."""
-    outdir = outdir or REPORT
+def finish(rep, errors, outdir, extra_code=0, kernel='series'):
+    """Write the report into outdir, print it, and exit with the right
+    code: the first guest or stage error's, 1 for a result the plan does
+    not expect, else extra_code."""
     text = rep.write(outdir)
     print(text)
     log(f'report: {outdir}/results.tsv, results.xml, metrics.tsv, '

@@ -11,8 +11,9 @@ import time
 import traceback
 import unittest
 
-from .common import BUILD, StepError, log
-from . import ab, base, checks, deps, matrix, report, review, series
+from .common import StepError, log
+from . import ab, bases, base, checks, cover, deps, matrix, mutants, report
+from . import review, series
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -63,12 +64,13 @@ def said(out):
     return ' | '.join(heads[-1:] + out.strip().splitlines()[-4:])
 
 
-def expect_exit(rep, case, code, needle, args, tries=1, keep=None, **kw):
+def expect_exit(rep, case, code, needle, args, tries=1, keep=None,
+                saved=None, **kw):
     """One failure-mode case: the CLI must exit with code and say needle.
     A case that boots a guest may have tries=2: the workbench is what it
     tests, and a guest that went wrong in its own way on the first boot
     is named in the row (its console kept as keep's copy) rather than
-    hidden."""
+    hidden; saved: the folder its failing consoles are copied to."""
     t0 = time.monotonic()
     notes = []
     for attempt in range(1, tries + 1):
@@ -77,8 +79,8 @@ def expect_exit(rep, case, code, needle, args, tries=1, keep=None, **kw):
         if ok:
             break
         detail = f'exit {rc} (want {code}, saying {needle!r}): {said(out)}'
-        if keep and os.path.exists(keep):
-            dest = os.path.join(report.REPORT, 'workbench',
+        if keep and saved and os.path.exists(keep):
+            dest = os.path.join(saved,
                                 f'{case.replace(" ", "-")}.{attempt}.log')
             os.makedirs(os.path.dirname(dest), exist_ok=True)
             subprocess.run(['cp', keep, dest])
@@ -96,7 +98,6 @@ def other_bases(rep):
     booted here: its series must apply and what it touches must build
     ('mmwb --base NAME check-build'); 'mmwb --base NAME run' is the A/B
     of it."""
-    from . import bases
     for b in bases.all_bases():
         if b.default:
             continue
@@ -112,7 +113,7 @@ def other_bases(rep):
         log(f'check-build: {b.name}: {"ok" if rc == 0 else "FAILED"}')
 
 
-def _tiny_tree(d):
+def _tiny_tree(d, tag):
     """A small git repo tagged like the base, for series failure tests."""
     run = lambda *a: subprocess.run(['git', '-C', d, *a], check=True,
                                     capture_output=True)
@@ -132,7 +133,7 @@ def _tiny_tree(d):
         f.write('int keep;\n')
     run('add', '-f', '.')
     run('commit', '-q', '-m', 'base')
-    run('tag', base.BASE_TAG)
+    run('tag', tag)
 
 
 BROKEN_PATCH = """From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001
@@ -160,7 +161,7 @@ GOOD_PATCH = BROKEN_PATCH.replace('-int x;\n+int y;', '-int b;\n+int y;') \
     .replace('change a line that is not there', 'change a line')
 
 
-def fault_tests(rep):
+def fault_tests(bench, rep):
     """The workbench under faults (no kernel build): a second mmwb beside
     the first, an apply interrupted half-way, a git am of the user's, a
     full disk under the build folder.  Each gives a clear error and exit
@@ -168,10 +169,10 @@ def fault_tests(rep):
     next run needs no clean-up by hand."""
     from . import common
     if common._lock_fd is None:
-        common.lock_build('test')
+        common.lock_build(bench, 'test')
     tmp = tempfile.mkdtemp(prefix='mmwb-faults-')
     tree = os.path.join(tmp, 'tree')
-    _tiny_tree(tree)
+    _tiny_tree(tree, bench.tag)
     pdir = os.path.join(tmp, 'patches')
     os.makedirs(pdir)
     for name, text in (('0001-good.patch', GOOD_PATCH),
@@ -261,11 +262,11 @@ def disk_full(rep, tmp):
         subprocess.run(['umount', small], capture_output=True)
 
 
-def host_failure_tests(rep):
+def host_failure_tests(bench, rep):
     """Failure modes that need no kernel build."""
     tmp = tempfile.mkdtemp(prefix='mmwb-selftest-')
     tree = os.path.join(tmp, 'tree')
-    _tiny_tree(tree)
+    _tiny_tree(tree, bench.tag)
     pdir = os.path.join(tmp, 'patches')
     os.makedirs(pdir)
     with open(os.path.join(pdir, '0001-broken.patch'), 'w') as f:
@@ -335,7 +336,7 @@ GUEST_FAILURES = [
 ]
 
 
-def qemu_killed(rep, kernel, tmp):
+def qemu_killed(rep, kernel, tmp, saved):
     """QEMU killed in the middle of a run: the run says so (exit code 7)
     and the next boot in the same folder works."""
     case = 'QEMU killed mid-run is named, and the next boot works'
@@ -380,13 +381,16 @@ def qemu_killed(rep, kernel, tmp):
     expect_exit(rep, 'a boot after a killed QEMU runs as usual', 7,
                 'Kernel panic', ['boot', '--kernel', kernel, '--init', init2,
                                  '--timeout', '120', '--workdir', workdir],
-                tries=2, keep=os.path.join(workdir, 'console.log'))
+                tries=2, keep=os.path.join(workdir, 'console.log'),
+                saved=saved)
 
 
-def guest_failure_tests(rep, kernel):
+def guest_failure_tests(bench, rep, kernel):
     """A guest that panics and one that hangs, on the series kernel; and
-    one whose QEMU is killed."""
-    tmp = tempfile.mkdtemp(prefix='mmwb-guest-', dir=BUILD)
+    one whose QEMU is killed.  Consoles of failed tries go to
+    <report>/workbench/."""
+    tmp = tempfile.mkdtemp(prefix='mmwb-guest-', dir=bench.build)
+    saved = os.path.join(bench.report, 'workbench')
     for i, (case, script, timeout, code, needle) in \
             enumerate(GUEST_FAILURES):
         init = os.path.join(tmp, f'init{i}')
@@ -396,37 +400,39 @@ def guest_failure_tests(rep, kernel):
         expect_exit(rep, case, code, needle,
                     ['boot', '--kernel', kernel, '--init', init,
                      '--timeout', str(timeout), '--workdir', workdir],
-                    tries=2, keep=os.path.join(workdir, 'console.log'))
-    qemu_killed(rep, kernel, tmp)
+                    tries=2, keep=os.path.join(workdir, 'console.log'),
+                    saved=saved)
+    qemu_killed(rep, kernel, tmp, saved)
     subprocess.run(['rm', '-rf', tmp])
 
 
-def main(a):
+def main(bench):
+    """scripts/test: everything of bench (its base, tree and plan)."""
     t0 = time.monotonic()
     deps.ensure()
     rep = report.Report()
     unit_tests(rep)
-    checks.shellcheck(rep)
+    checks.shellcheck(bench, rep)
     checks.docs(rep)
-    host_failure_tests(rep)
-    fault_tests(rep)
+    host_failure_tests(bench, rep)
+    fault_tests(bench, rep)
     errors = []
     try:
-        base.ensure(a.tree)
-        checks.checkpatch(a.tree, rep)
-        ok, out = series.check_quilt(a.tree)
+        base.ensure(bench)
+        checks.checkpatch(bench, rep)
+        ok, out = series.check_quilt(bench)
         rep.add('series', 'quilt', 'quilt push -a', 'pass' if ok else 'fail',
                 0, ok, '' if ok else out.strip().splitlines()[-1])
-        from . import mutants
-        errors = ab.ab(rep, plan_path=a.plan, hooks=[checks.ObjectChecks()],
-                       tree=a.tree, after_build=[mutants.ci_mutants])
-        matrix.run_matrix(rep, a.tree)
+        errors = ab.ab(bench, rep, hooks=[checks.ObjectChecks()],
+                       after_build=[mutants.ci_mutants])
+        matrix.run_matrix(bench, rep)
         other_bases(rep)
-        review.maintainers(rep, a.tree)
-        review.kernel_doc(rep, a.tree)
-        review.kernel_rst(rep, a.tree)
-        review.htmldocs(rep, a.tree)
-        guest_failure_tests(rep, os.path.join(ab.OUT, 'series', 'bzImage'))
+        review.maintainers(bench, rep)
+        review.kernel_doc(bench, rep)
+        review.kernel_rst(bench, rep)
+        review.htmldocs(bench, rep)
+        guest_failure_tests(bench, rep, os.path.join(bench.out, 'series',
+                                                     'bzImage'))
     except StepError as e:
         errors.append(e)
     except Exception:   # a workbench bug: report what ran, then fail
@@ -434,13 +440,13 @@ def main(a):
                                 1))
     rep.metric('test_command_seconds', 'series',
                round(time.monotonic() - t0, 1), 's')
-    rep.write()
+    rep.write(bench.report)
     try:
-        review.cover_in_sync(rep, a.tree)
-        review.b4_roundtrip(rep)
+        cover.cover_in_sync(bench, rep)
+        cover.b4_roundtrip(bench, rep)
     except StepError as e:
         errors.append(e)
     except Exception:   # a workbench bug: report what ran, then fail
         errors.append(StepError('internal', None, traceback.format_exc(),
                                 1))
-    report.finish(rep, errors)
+    report.finish(rep, errors, bench.report)

@@ -4,17 +4,13 @@ back with git format-patch, and checked to round-trip byte for byte."""
 
 import filecmp
 import os
-import re
 import shutil
 import subprocess
 import tempfile
 
-from .common import (BASE, ROOT, StepError, EXIT_BASE, EXIT_SERIES, git, log,
-                     run)
-from . import base
+from .common import StepError, EXIT_BASE, EXIT_SERIES, git, log, run
+from . import base, patchinfo
 
-SERIES = BASE.series
-PATCHES = BASE.patches
 APPLY_BRANCH = 'mmwb/series'
 COVER = '0000-cover-letter.patch'
 
@@ -29,14 +25,7 @@ IDENTITY = {
 }
 
 
-def touched_paths(patch):
-    """Paths a patch file writes to (its '+++ b/<path>' lines), in order;
-    a deleted file is '+++ /dev/null' and is not among them."""
-    with open(patch, errors='replace') as f:
-        return re.findall(r'^\+\+\+ b/(\S+)$', f.read(), re.M)
-
-
-def read_series(series=SERIES, patches=PATCHES):
+def read_series(series, patches):
     """Patch paths in order; quilt syntax (comments, '-pN' options)."""
     if not os.path.isfile(series):
         raise StepError('series', series, 'no series file', EXIT_SERIES)
@@ -56,6 +45,11 @@ def read_series(series=SERIES, patches=PATCHES):
                             EXIT_SERIES)
         out.append(path)
     return out
+
+
+def patch_files(bench):
+    """The base record's series, as read_series() reads it."""
+    return read_series(bench.series, bench.patches)
 
 
 def _failing_hunk(tree, patch):
@@ -90,9 +84,11 @@ def _recover_am(tree):
     return marker
 
 
-def apply(tree=base.TREE, series=SERIES, patches=PATCHES,
-          branch=APPLY_BRANCH, onto=base.BASE_TAG):
-    """Check out a fresh branch at the base and git am the series."""
+def apply(bench, series=None, patches=None, branch=APPLY_BRANCH):
+    """Check out a fresh branch at the base tag in bench.tree and git am
+    the series (default: the base record's)."""
+    tree, onto = bench.tree, bench.tag
+    series, patches = series or bench.series, patches or bench.patches
     marker = _recover_am(tree)
     base.require_clean(tree)
     files = read_series(series, patches)
@@ -139,34 +135,39 @@ def export(tree, rev_range, dest_patches, dest_series, keep=None):
     return names
 
 
-def export_to_repo(tree=base.TREE, head='HEAD', onto=base.BASE_TAG):
-    """Replace patches/ and series with onto..head; refuse to lose edits."""
-    st = subprocess.run(['git', '-C', ROOT, 'status', '--porcelain', '--',
-                         'patches', 'series'], capture_output=True, text=True)
+def export_to_repo(bench, head='HEAD'):
+    """Replace the record's patches/ and series with <tag>..head of
+    bench.tree; refuse to lose edits."""
+    tree, onto = bench.tree, bench.tag
+    series_file, patch_dir = bench.series, bench.patches
+    st = subprocess.run(['git', '-C', os.path.dirname(series_file), 'status',
+                         '--porcelain', '--', patch_dir, series_file],
+                        capture_output=True, text=True)
     if st.stdout.strip():
-        raise StepError('export', PATCHES, 'uncommitted changes to patches/ '
+        raise StepError('export', patch_dir, 'uncommitted changes to patches/ '
                         'or series; commit them first so that nothing is '
                         'lost:\n' + st.stdout.rstrip(), EXIT_SERIES)
     tmp = tempfile.mkdtemp(prefix='mmwb-export-')
     try:
         names = export(tree, f'{onto}..{head}', os.path.join(tmp, 'p'),
-                       os.path.join(tmp, 'series'), keep=SERIES)
-        for old in os.listdir(PATCHES) if os.path.isdir(PATCHES) else ():
+                       os.path.join(tmp, 'series'), keep=series_file)
+        for old in os.listdir(patch_dir) if os.path.isdir(patch_dir) else ():
             if old.endswith('.patch') and old != COVER:
-                os.unlink(os.path.join(PATCHES, old))
-        os.makedirs(PATCHES, exist_ok=True)
+                os.unlink(os.path.join(patch_dir, old))
+        os.makedirs(patch_dir, exist_ok=True)
         for n in names:
-            shutil.copy2(os.path.join(tmp, 'p', n), os.path.join(PATCHES, n))
-        shutil.copy2(os.path.join(tmp, 'series'), SERIES)
+            shutil.copy2(os.path.join(tmp, 'p', n), os.path.join(patch_dir, n))
+        shutil.copy2(os.path.join(tmp, 'series'), series_file)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    log(f'export: {len(names)} patch(es) to {PATCHES}')
+    log(f'export: {len(names)} patch(es) to {patch_dir}')
     return names
 
 
-def check_roundtrip(tree=base.TREE, branch=APPLY_BRANCH, onto=base.BASE_TAG,
-                    series=SERIES, patches=PATCHES):
+def check_roundtrip(bench, series=None, patches=None, branch=APPLY_BRANCH):
     """After apply(): re-export and compare with patches/ byte for byte."""
+    tree, onto = bench.tree, bench.tag
+    series, patches = series or bench.series, patches or bench.patches
     tmp = tempfile.mkdtemp(prefix='mmwb-roundtrip-')
     try:
         names = export(tree, f'{onto}..{branch}', os.path.join(tmp, 'p'),
@@ -194,16 +195,12 @@ def check_roundtrip(tree=base.TREE, branch=APPLY_BRANCH, onto=base.BASE_TAG,
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def check_quilt(tree=base.TREE, series=SERIES, patches=PATCHES,
-                onto=base.BASE_TAG):
+def check_quilt(bench, series=None, patches=None):
     """quilt push -a over a copy of just the files the series touches."""
+    tree, onto = bench.tree, bench.tag
+    series, patches = series or bench.series, patches or bench.patches
     files = read_series(series, patches)
-    touched = set()
-    for p in files:
-        for line in open(p, errors='replace'):
-            m = re.match(r'^--- a/(\S+)', line)
-            if m:
-                touched.add(m.group(1))
+    touched = {x for p in files for x in patchinfo.read(p).modified}
     tmp = tempfile.mkdtemp(prefix='mmwb-quilt-')
     try:
         for path in touched:

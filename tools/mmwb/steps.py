@@ -10,21 +10,13 @@ its own patch changes."""
 import os
 
 from .common import StepError, EXIT_USAGE, git, log
-from . import ab, base, kbuild, report, series as seriesmod
-
-OUT = os.path.join(ab.OUT, 'steps')
-REPORT = os.path.join(report.REPORT, 'steps')
+from . import base, guest, kbuild, patchinfo, report, series as seriesmod
 
 
 def pick(patches, touching):
     """(index, patch) of the patches that touch one of the paths."""
-    out = []
-    for i, p in enumerate(patches):
-        paths = seriesmod.touched_paths(p)
-        if any(x == t or x.startswith(t.rstrip('/') + '/')
-               for x in paths for t in touching):
-            out.append((i, p))
-    return out
+    return [(i, p) for i, p in enumerate(patches)
+            if patchinfo.read(p).touches(touching)]
 
 
 def label(i, patch=None):
@@ -54,37 +46,40 @@ def regressions(rep, labels):
     return out
 
 
-def main(a):
-    tree = a.tree
-    plan = ab.load_plan(a.plan, tree)
+def main(bench, a):
+    """The steps of bench.plan's tests a.test; images in <out>/steps/,
+    the report in <report>/steps/."""
+    tree = bench.tree
+    plan = guest.load_plan(bench)
     plan.select(a.test, 'steps')
     for n in a.test:
         plan.only.pop(n, None)  # every step is a kernel of its own
-    sel = os.path.join(ab.OUT, 'series', 'selftests')
+    sel = os.path.join(bench.out, 'series', 'selftests')
     if not os.path.isdir(sel):
         raise StepError('steps', sel, "no series test binaries: run "
                         "'scripts/run' first", EXIT_USAGE)
-    base.ensure(tree)
-    patches = seriesmod.read_series()
-    seriesmod.apply(tree)
+    base.ensure(bench)
+    patches = seriesmod.patch_files(bench)
+    seriesmod.apply(bench)
     commits = git(tree, 'rev-list', '--reverse',
-                  f'{base.BASE_TAG}..{seriesmod.APPLY_BRANCH}',
+                  f'{bench.tag}..{seriesmod.APPLY_BRANCH}',
                   step='steps').splitlines()
     picked = pick(patches, a.touching or ['mm/', 'lib/'])
-    steps = [(None, base.BASE_TAG)] + [(p, commits[i]) for i, p in picked]
+    steps = [(None, bench.tag)] + [(p, commits[i]) for i, p in picked]
     labels = ['step-base'] + [label(i, p) for i, p in picked]
     rep = report.Report()
-    kbuild.configure(tree)
+    kbuild.configure(bench)
     try:
         for lab, (p, rev) in zip(labels, steps):
             git(tree, 'checkout', '-q', '--detach', rev, step='steps')
-            name = os.path.basename(p) if p else base.BASE_TAG
+            name = os.path.basename(p) if p else bench.tag
             log(f'steps: {lab}: {name}')
-            secs = kbuild.build(tree, label=lab)
+            secs = kbuild.build(bench, label=lab)
             rep.metric('build_seconds', lab, round(secs, 1), 's')
-            img = kbuild.install_image(kbuild.KBUILD, os.path.join(OUT, lab))
+            img = kbuild.install_image(
+                bench.kbuild, os.path.join(bench.out, 'steps', lab))
             part = report.Report()
-            ab.run_plan(lab, plan, part, img=img, role=lab, tree=tree)
+            guest.run_plan(bench, lab, plan, part, img=img, role=lab)
             # A test's own verdict at one step is data here; the
             # verdict is whether a later step fails what an earlier
             # one passed.  Splats and a guest gone wrong still count.
@@ -97,9 +92,10 @@ def main(a):
     for suite, case, ok, detail in regressions(rep, labels):
         rep.add('series', 'steps', f'{suite}: {case}',
                 'pass' if ok else 'fail', 0, ok, detail)
-    text = rep.write(REPORT)
+    out = os.path.join(bench.report, 'steps')
+    text = rep.write(out)
     print(text)
-    log(f'steps: report in {REPORT}')
+    log(f'steps: report in {out}')
     p, f, s = rep.counts('series')
     print(f'{p} passed, {f} failed, {s} skipped', flush=True)
     return 1 if rep.unexpected() else 0

@@ -9,7 +9,7 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 
-from .common import (BUILD, StepError, EXIT_DEPS, child_done, child_started,
+from .common import (StepError, EXIT_DEPS, child_done, child_started,
                      log)
 from . import initramfs as irfs
 
@@ -36,7 +36,6 @@ SPLATS = [
     # and hides what it would have said: the guest is too small for it.
     ('oom', re.compile(r'invoked oom-killer')),
 ]
-ACCEL_CACHE = os.path.join(BUILD, 'accel')
 # From QEMU's start to the kernel's "Run /init as init process": about
 # 5 s for our kernel under TCG, 12 s for the debug kernel (65 s without
 # acpi=noirq).  Now and then multi-threaded TCG stops a kernel in its
@@ -86,14 +85,15 @@ def disks(workdir):
     return [xfs, swap]
 
 
-def accel(kernel):
+def accel(kernel, cache=None):
     """'kvm' when KVM really boots a kernel here, else 'tcg'.  /dev/kvm can
-    exist and still hang, so a short probe boot decides; cached."""
+    exist and still hang, so a short probe boot decides; its answer is
+    kept in the file cache (the build folder's 'accel'), if given."""
     forced = os.environ.get('MMWB_ACCEL')
     if forced:
         return forced
-    if os.path.exists(ACCEL_CACHE):
-        return open(ACCEL_CACHE).read().strip()
+    if cache and os.path.exists(cache):
+        return open(cache).read().strip()
     result = 'tcg'
     if os.access('/dev/kvm', os.R_OK | os.W_OK):
         try:
@@ -107,9 +107,10 @@ def accel(kernel):
                 result = 'kvm'
         except subprocess.TimeoutExpired:
             pass
-    os.makedirs(BUILD, exist_ok=True)
-    with open(ACCEL_CACHE, 'w') as f:
-        f.write(result + '\n')
+    if cache:
+        os.makedirs(os.path.dirname(cache), exist_ok=True)
+        with open(cache, 'w') as f:
+            f.write(result + '\n')
     log(f'vm: accelerator {result}')
     return result
 
@@ -191,8 +192,9 @@ def parse_testlog(text):
 
 
 def boot(kernel, initrd, workdir, timeout, extra_cmdline=(), drives=None,
-         label='vm', mem=MEM):
-    """Run one VM to completion or to the global timeout.  A kernel that
+         label='vm', mem=MEM, accel_cache=None):
+    """Run one VM to completion or to the global timeout (accel_cache:
+    see accel()).  A kernel that
     does not reach init in INIT_LIMIT s is booted once more (its console
     kept as console.stalled1.log, what it reported counted in r.splats);
     a second such boot hangs the run."""
@@ -208,7 +210,8 @@ def boot(kernel, initrd, workdir, timeout, extra_cmdline=(), drives=None,
     for attempt in (1, 2):
         t0 = time.monotonic()
         stalled = _boot_once(r, kernel, initrd, workdir, timeout,
-                             extra_cmdline, drives, label, mem)
+                             extra_cmdline, drives, label, mem,
+                             accel(kernel, accel_cache))
         r.wall = time.monotonic() - t0
         if not stalled:
             break
@@ -252,14 +255,14 @@ def read_logs(r, splats):
 
 
 def _boot_once(r, kernel, initrd, workdir, timeout, extra_cmdline, drives,
-               label, mem):
+               label, mem, acc):
     """One QEMU run into r; True if the kernel never reached init."""
     for f in (r.console, r.testlog):
         open(f, 'w').close()
     if drives is None:
         drives = disks(os.path.join(workdir, 'disks'))
     cmd = qemu_cmd(kernel, initrd, r.console, r.testlog, drives,
-                   BASE_CMDLINE + list(extra_cmdline), accel(kernel), mem)
+                   BASE_CMDLINE + list(extra_cmdline), acc, mem)
     with open(os.path.join(workdir, 'qemu.cmd'), 'w') as f:
         f.write(' '.join(cmd) + '\n')
     t0 = time.monotonic()

@@ -24,11 +24,11 @@ class Record(unittest.TestCase):
         rep.add('debug', 'cow', 'a case', 'pass', 1)
         rep.add('debug', 'cow', 'another', 'skip', 0, True, 'why')
         with mock.patch.object(debug, 'stamp', return_value='t1 d1'):
-            debug.write_record(rep, 2, splats, 600, err)
+            debug.write_record(None, rep, 2, splats, 600, err)
 
     def paragraph(self, now='t1 d1'):
         with mock.patch.object(debug, 'stamp', return_value=now):
-            return ' '.join(debug.cover_paragraph().split())
+            return ' '.join(debug.cover_paragraph(None).split())
 
     def test_round_trip(self):
         self.write()

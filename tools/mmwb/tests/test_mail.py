@@ -10,7 +10,9 @@ import tempfile
 import unittest
 from unittest import mock
 
-from mmwb import base, mail, topics
+import dataclasses
+
+from mmwb import bases, bench, mail, topics
 from mmwb.common import StepError
 
 
@@ -81,16 +83,16 @@ class PrerequisiteTest(unittest.TestCase):
                                patches=[pb])]
             by_name = {t.name: t for t in ts}
             self.assertEqual(mail.closure(ts[1], by_name), ['a'])
-            out = os.path.join(d, 'mail')
+            b = bench.Bench(base=dataclasses.replace(bases.get(), tag='v0'),
+                            build=os.path.join(d, 'build'), tree=tree,
+                            plan='x')
+            out = mail.out_dir(b)
             os.makedirs(os.path.join(out, '.work'))
-            with mock.patch.object(base, 'BASE_TAG', 'v0'), \
-                    mock.patch.object(mail, 'OUT', out), \
-                    mock.patch.object(mail, 'WT', os.path.join(d, 'wt')), \
-                    mock.patch.object(mail, 'title', lambda n: n), \
+            with mock.patch.object(mail, 'title', lambda n: n), \
                     mock.patch.object(mail, 'cover_text',
-                                      lambda t: 'about ' + t.name):
+                                      lambda b, t: 'about ' + t.name):
                 ready = {}
-                wt = mail.worktree(tree, 'v0')
+                wt = mail.worktree(tree, 'v0', mail.scratch(b))
                 for t in ts:
                     git(wt, 'checkout', '-q', '--detach', 'v0')
                     for n in mail.closure(t, by_name):
@@ -98,8 +100,8 @@ class PrerequisiteTest(unittest.TestCase):
                             by_name[n].patches, who,
                             os.path.join(out, '.work', 'n.mbx')), who, True)
                     prereq = git(wt, 'rev-parse', 'HEAD').strip()
-                    path, root = mail.write_topic(t, who, prereq)
-                    self.assertEqual(mail.check_topic(tree, t, path, root,
+                    path, root = mail.write_topic(b, t, who, prereq)
+                    self.assertEqual(mail.check_topic(b, t, path, root,
                                                       ready, who, by_name), 1)
                 with open(os.path.join(out, 'b.mbx')) as f:
                     text = f.read()
@@ -125,13 +127,13 @@ class RoundtripDateTest(unittest.TestCase):
     run of 2026-12-04 failed nine patches dated 4 Dec on it)."""
 
     def test_day_with_and_without_leading_zero(self):
-        from mmwb import review
+        from mmwb import cover
         a = 'Subject: x\nDate: Fri, 4 Dec 2026 19:10:18 +0000\n'
         b = 'Subject: x\nDate: Fri, 04 Dec 2026 19:10:18 +0000\n'
-        self.assertEqual(review._same_date(a), review._same_date(b))
+        self.assertEqual(cover._same_date(a), cover._same_date(b))
 
     def test_another_date_still_differs(self):
-        from mmwb import review
+        from mmwb import cover
         a = 'Date: Fri, 4 Dec 2026 19:10:18 +0000\n'
         b = 'Date: Fri, 4 Dec 2026 19:10:19 +0000\n'
-        self.assertNotEqual(review._same_date(a), review._same_date(b))
+        self.assertNotEqual(cover._same_date(a), cover._same_date(b))

@@ -60,7 +60,8 @@ class MatrixTest(unittest.TestCase):
             p = os.path.join(d, 'p')
             with open(p, 'w') as f:
                 for n in ('gup_test', 'hugepage_settings'):
-                    f.write(f'+++ b/tools/testing/selftests/mm/{n}.c\n')
+                    x = f'tools/testing/selftests/mm/{n}.c'
+                    f.write(f'diff --git a/{x} b/{x}\n--- a/{x}\n+++ b/{x}\n')
             self.assertEqual(matrix.patch_selftests(p, {'gup_test', 'cow'}),
                              ['gup_test'])
 

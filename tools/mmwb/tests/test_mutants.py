@@ -9,7 +9,7 @@ import tempfile
 import unittest
 from unittest import mock
 
-from mmwb import ab, hosttests, kbuild, mutants, report
+from mmwb import bench, guest, hosttests, kbuild, mutants, report
 from mmwb.common import StepError
 
 
@@ -95,8 +95,7 @@ class HostRunTest(unittest.TestCase):
 
     def verdicts(self, bodies):
         with tempfile.TemporaryDirectory() as d, \
-                mock.patch.dict(hosttests.HOST, FAKE), \
-                mock.patch.object(mutants, 'OUT', os.path.join(d, 'out')):
+                mock.patch.dict(hosttests.HOST, FAKE):
             tree = os.path.join(d, 'tree')
             os.makedirs(tree)
             with open(os.path.join(tree, 'x.c'), 'w') as f:
@@ -104,8 +103,8 @@ class HostRunTest(unittest.TestCase):
             for name, body in bodies.items():
                 mutant(os.path.join(d, 'mutants'), 't', name, body)
             rep = report.Report()
-            mutants.run_host(rep, tree, mutants.load(os.path.join(d,
-                                                                 'mutants')))
+            b = bench.make(build=d, tree=tree, plan='x')
+            mutants.run_host(b, rep, mutants.load(os.path.join(d, 'mutants')))
             self.assertEqual(read(os.path.join(tree, 'x.c')),
                              'good\n', 'the tree itself is never changed')
             return {r.case: r for r in rep.rows}
@@ -158,30 +157,29 @@ class GuestRunTest(unittest.TestCase):
     def run_guest(self, bodies, build, rows):
         with tempfile.TemporaryDirectory() as d:
             tree = series_tree(d)
-            os.makedirs(os.path.join(d, 'ab', 'series', 'selftests'))
+            os.makedirs(os.path.join(d, 'out', 'series', 'selftests'))
             for name, body in bodies.items():
                 mutant(os.path.join(d, 'm'), 't', name, body,
                        tests='faultaround')
             plan = mock.Mock()
 
-            def run_plan(label, plan, part, img=None, role=None, tree=None):
+            def run_plan(bench_, label, plan, part, img=None, role=None):
                 self.assertEqual(role, 'series')
                 for r in rows:
                     part.add(label, *r)
             rep = report.Report()
-            with mock.patch.object(ab, 'OUT', os.path.join(d, 'ab')), \
-                    mock.patch.object(kbuild, 'configure'), \
+            with mock.patch.object(kbuild, 'configure'), \
                     mock.patch.object(kbuild, 'build', side_effect=build), \
                     mock.patch.object(kbuild, 'install_image',
                                       return_value='bzImage'), \
-                    mock.patch.object(ab, 'load_plan', return_value=plan), \
-                    mock.patch.object(ab, 'run_plan', side_effect=run_plan), \
+                    mock.patch.object(guest, 'load_plan', return_value=plan), \
+                    mock.patch.object(guest, 'run_plan', side_effect=run_plan), \
                     mock.patch.object(mutants, 'build_warnings',
                                       return_value=[]):
                 try:
-                    mutants.run_guest(rep, tree,
-                                      mutants.load(os.path.join(d, 'm')),
-                                      'plan')
+                    mutants.run_guest(bench.make(build=d, tree=tree,
+                                                 plan='plan'), rep,
+                                      mutants.load(os.path.join(d, 'm')))
                     stopped = None
                 except KeyboardInterrupt as e:
                     stopped = e
@@ -207,8 +205,8 @@ class GuestRunTest(unittest.TestCase):
         self.assertIn('does not apply', rows['t/b'].detail)
 
     def test_survivor_and_unbuilt(self):
-        def build(tree, label):
-            if 'syntax' in read(os.path.join(tree, 'x.c')):
+        def build(bench_, label):
+            if 'syntax' in read(os.path.join(bench_.tree, 'x.c')):
                 raise StepError('build', 'build.log', 'failed:\nx.c: error',
                                 6)
             return 1.0
@@ -225,7 +223,7 @@ class GuestRunTest(unittest.TestCase):
         self.assertIn('x.c: error', rows['t/b'].detail)
 
     def test_interrupted_build_leaves_the_branch_clean(self):
-        def build(tree, label):
+        def build(bench_, label):
             raise KeyboardInterrupt
         with self.assertRaises(KeyboardInterrupt):
             self.run_guest({'a': diff('x.c', 'good', 'bug')}, build=build,
@@ -355,38 +353,39 @@ class RequireReportTest(unittest.TestCase):
     def test_stale_and_survivor(self):
         with tempfile.TemporaryDirectory() as d:
             tree = series_tree(d)
+            b = bench.make(build=d, tree=tree, plan='x')
             mdir = os.path.join(d, 'm')
             mutant(mdir, 't', 'a', diff('x.c', 'good', 'bug'))
             rdir = os.path.join(d, 'report')
             with self.assertRaisesRegex(StepError, 'no mutants report'):
-                mutants.require_report(tree, mdir, rdir)
+                mutants.require_report(b, mdir, rdir)
             rep = report.Report()
             rep.add('series', 'mutants', 't/a', 'pass', 1, True, 'killed')
             rep.write(rdir)
             with open(os.path.join(rdir, mutants.STAMP), 'w') as f:
                 f.write(mutants.stamp(tree, mutants.load(mdir)) + '\n')
-            mutants.require_report(tree, mdir, rdir)
+            mutants.require_report(b, mdir, rdir)
             with open(os.path.join(tree, 'x.c'), 'w') as f:
                 f.write('changed\n')
             git(tree, 'commit', '-q', '-a', '-m', 'series v2')
             with self.assertRaisesRegex(StepError, 'older than the series'):
-                mutants.require_report(tree, mdir, rdir)
+                mutants.require_report(b, mdir, rdir)
             with open(os.path.join(rdir, mutants.STAMP), 'w') as f:
                 f.write(mutants.stamp(tree, mutants.load(mdir)) + '\n')
             rep.rows[0].result = 'fail'
             rep.write(rdir)
             with self.assertRaisesRegex(StepError, 'not killed: t/a'):
-                mutants.require_report(tree, mdir, rdir)
+                mutants.require_report(b, mdir, rdir)
             # A mutant added since: the report is stale.
             rep.rows[0].result = 'pass'
             rep.write(rdir)
             mutant(mdir, 't', 'b', diff('x.c', 'changed', 'bug'))
             with self.assertRaisesRegex(StepError, 'older than'):
-                mutants.require_report(tree, mdir, rdir)
+                mutants.require_report(b, mdir, rdir)
             with open(os.path.join(rdir, mutants.STAMP), 'w') as f:
                 f.write(mutants.stamp(tree, mutants.load(mdir)) + '\n')
             with self.assertRaisesRegex(StepError, 'not killed: t/b'):
-                mutants.require_report(tree, mdir, rdir)
+                mutants.require_report(b, mdir, rdir)
 
 
 if __name__ == '__main__':

@@ -90,37 +90,37 @@ class TryExitTest(unittest.TestCase):
     def run_try(self, side_effect):
         import argparse
         from unittest import mock
-        from mmwb import __main__ as cli, ab
+        from mmwb import __main__ as cli, bench, guest
         p = plan.Plan(path='x')
         p.tests = [plan.Test('a', 10, 'ktap', 'a', [], 1)]
         a = argparse.Namespace(plan='x', tree='/t', test=None, repeat=1,
                                kernel='/k', beside=None, mem='1G')
         with tempfile.TemporaryDirectory() as d, \
-                mock.patch.object(ab, 'load_plan', return_value=p), \
-                mock.patch.object(ab, 'OUT', d), \
-                mock.patch.object(ab, 'side_by_side',
+                mock.patch.object(guest, 'load_plan', return_value=p), \
+                mock.patch.object(guest, 'side_by_side',
                                   side_effect=side_effect), \
                 mock.patch('builtins.print'):
+            b = bench.make(build=d, tree='/t', plan='x')
             with self.assertRaises(SystemExit) as e:
-                cli.cmd_try(a)
+                cli.cmd_try(b, a)
                 raise SystemExit(0)
         return e.exception.code
 
     def test_unexpected_row(self):
         from mmwb.common import EXIT_UNEXPECTED
 
-        def fail(plan_, guests, rep, mem=None, tree=None):
+        def fail(bench_, plan_, guests, rep, mem=None):
             rep.add('try', 'a', 'x', 'fail', 0, False, 'not ok 1')
             return []
         self.assertEqual(self.run_try(fail), EXIT_UNEXPECTED)
 
     def test_guest_error(self):
-        def panic(plan_, guests, rep, mem=None, tree=None):
+        def panic(bench_, plan_, guests, rep, mem=None):
             return [StepError('vm', 'console.log', 'panic', 9)]
         self.assertEqual(self.run_try(panic), 9)
 
     def test_clean(self):
-        def ok(plan_, guests, rep, mem=None, tree=None):
+        def ok(bench_, plan_, guests, rep, mem=None):
             rep.add('try', 'a', 'x', 'pass', 0, True, '')
             return []
         self.assertEqual(self.run_try(ok), 0)

@@ -108,20 +108,20 @@ class MadeUpRunTest(unittest.TestCase):
         self.assertEqual(rows[('vm', 'plan finished')], ('error', False))
 
     def test_guest_error_is_the_panic(self):
-        from mmwb import ab
+        from mmwb import guest
         plan, r, _ = judge(self.d, self.plan, 'series')
-        e = ab.guest_verdict('series', r, plan)
+        e = guest.guest_verdict('series', r, plan)
         self.assertEqual(e.code, 7)
         self.assertIn('panic in the console', str(e))
 
     def test_an_expected_splat_is_no_error(self):
-        from mmwb import ab
+        from mmwb import guest
         with open(self.plan, 'a') as f:
             f.write("expect series console:panic fail the test kills init\n")
         plan, r, rep = judge(self.d, self.plan, 'series')
         rows = {(x.suite, x.case): (x.result, x.expected) for x in rep.rows}
         self.assertEqual(rows[('console', 'panic')], ('xfail', True))
-        e = ab.guest_verdict('series', r, plan)
+        e = guest.guest_verdict('series', r, plan)
         self.assertNotIn('panic in the console', str(e))
 
 

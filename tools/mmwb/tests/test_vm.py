@@ -8,7 +8,7 @@ import tempfile
 import unittest
 from unittest import mock
 
-from mmwb import ab, vm
+from mmwb import guest, vm
 
 # Writes a console (and a test log) like a guest: the first N runs stop
 # in the kernel's boot and never exit; the others reach init, run the
@@ -50,7 +50,7 @@ class InitLimit(unittest.TestCase):
             f.write(FAKE_QEMU)
         os.chmod(qemu, stat.S_IRWXU)
         for name, value in (('QEMU', qemu), ('INIT_LIMIT', 1), ('POLL', 0.2),
-                            ('accel', lambda kernel: 'tcg')):
+                            ('accel', lambda kernel, cache=None: 'tcg')):
             p = mock.patch.object(vm, name, value)
             p.start()
             self.addCleanup(p.stop)
@@ -68,15 +68,15 @@ class InitLimit(unittest.TestCase):
         self.assertIn('vgaarb: loaded', r.stalls[0])
         self.assertTrue(os.path.exists(os.path.join(self.workdir,
                                                     'console.stalled1.log')))
-        self.assertIsNone(ab.guest_verdict('series', r))
+        self.assertIsNone(guest.guest_verdict('series', r))
 
     def test_two_stalls_hang_the_run(self):
         r = self.boot(2)
         self.assertTrue(r.hung)
         self.assertEqual(len(r.stalls), 2)
-        e = ab.guest_verdict('series', r)
+        e = guest.guest_verdict('series', r)
         self.assertIn('did not reach init', str(e))
-        self.assertEqual(e.code, ab.EXIT_HANG)
+        self.assertEqual(e.code, guest.EXIT_HANG)
 
     def test_no_stall(self):
         r = self.boot(0)
@@ -89,7 +89,7 @@ class InitLimit(unittest.TestCase):
             r = self.boot(1)
         self.assertTrue(r.done)
         self.assertEqual([k for k, _ in r.splats], ['warning'])
-        e = ab.guest_verdict('series', r)
+        e = guest.guest_verdict('series', r)
         self.assertIn('warning in the console', str(e))
 
     def test_quiet_kernel_reaches_init_by_the_test_log(self):
