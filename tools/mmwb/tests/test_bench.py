@@ -7,6 +7,7 @@ import subprocess
 import sys
 import tempfile
 import unittest
+from unittest import mock
 
 from mmwb import __main__ as cli, bases, bench, guest, kbuild
 
@@ -19,6 +20,14 @@ def args(*argv):
 
 
 class FromArgsTest(unittest.TestCase):
+    def setUp(self):
+        # The defaults, whatever the caller's environment says.
+        env = mock.patch.dict(os.environ)
+        env.start()
+        self.addCleanup(env.stop)
+        for k in ('MMWB_BUILD', 'MMWB_BASE'):
+            os.environ.pop(k, None)
+
     def test_defaults(self):
         b = cli.bench_from_args(args('run'))
         rec = bases.get()
