@@ -9,6 +9,8 @@ import subprocess
 
 from .common import StepError, EXIT_BUILD, EXIT_DEPS
 from . import guesttools, plan as planmod
+from .protocol import (BEGIN, BOOT, DONE, END, FRAMER, HUNG, MISSING_RC,
+                       RETRY, SETUP_FAILED, TIMEOUT)
 
 BUSYBOX = '/bin/busybox'
 # kselftest's scripts want bash; the static one needs no libraries.
@@ -16,18 +18,8 @@ BASH = '/bin/bash-static'
 # Libraries glibc loads with dlopen(), which ldd cannot see:
 # pthread_cancel() needs libgcc_s for unwinding (migration selftest).
 DLOPENED = ['/lib/x86_64-linux-gnu/libgcc_s.so.1']
-# Markers on the test port (ttyS1); results.py and vm.py read them.
-BEGIN, END, DONE, BOOT = 'MMWB-BEGIN', 'MMWB-END', 'MMWB-DONE', 'MMWB-BOOT'
-# Between the runs of a test the plan retries: 'MMWB-RETRY <test> rc=N'.
-RETRY = 'MMWB-RETRY'
-# A test run past its timeout: 'MMWB-TIMEOUT <test> secs=N', then one
-# 'MMWB-HUNG pid=.. state=.. wchan=.. <command>' line per process of the
-# test, then each of its threads with state, wchan, the system call it
-# is in ('running' in user space) and CPU ticks spent in user/system
-# (a thread spinning shows them grow), its kernel stack indented below
-# it; then the kill.
-TIMEOUT, HUNG = 'MMWB-TIMEOUT', 'MMWB-HUNG'
-MARKERS = (BOOT, BEGIN, END, RETRY, TIMEOUT, DONE)
+# What the init says on the test port, and the KTAP framing of it:
+# protocol.py.
 
 # Shell functions of the init: the processes of a test (the test and
 # everything it forked, orphans included), and what each is blocked on.
@@ -61,7 +53,7 @@ hung() {
   [ -w /proc/sysrq-trigger ] && echo w > /proc/sysrq-trigger
 }
 watchdog() {
-  sleep "$2"
+  sleep "$2" 3>&-
   echo >&3
   say %(timeout)s "$3" "secs=$2"
   hung "$1"
@@ -138,11 +130,15 @@ echo "mmwb: timers settled at $(up) s" > /dev/kmsg"""
 
 
 def init_script(plan, tests_present, tests=None, port='ttyS1'):
-    """The guest's /init.  Test output goes to ttyS1 between markers;
-    markers also go to /dev/kmsg so the console shows which test ran.
-    port 'console': everything goes to the console instead, markers
-    once (a LAVA job reads the one serial line it has)."""
+    """The guest's /init.  The test port (ttyS1) speaks KTAP, framed by
+    one awk process (protocol.FRAMER) that reads all the init and the
+    tests write to fd 3; markers also go to /dev/kmsg so the console
+    shows which test ran.  port 'console': the framed stream goes to the
+    console instead, markers once (a LAVA job reads the one serial line
+    it has)."""
     q = shlex.quote
+    todo = plan.tests if tests is None else tests
+    dev = '/dev/ttyS1' if port == 'ttyS1' else '/dev/console'
     lines = [
         '#!/bin/sh',
         'export PATH=/bin:/sbin:/usr/bin:/tests',
@@ -152,10 +148,16 @@ def init_script(plan, tests_present, tests=None, port='ttyS1'):
         'mount -t debugfs debugfs /sys/kernel/debug',
         'mount -t tmpfs tmpfs /tmp',
         'mkdir -p /dev/shm /mnt/xfs && mount -t tmpfs tmpfs /dev/shm',
-        *(['exec 3>/dev/ttyS1',
-           'say() { echo "$*" >&3; echo "mmwb: $*" > /dev/kmsg; }']
-          if port == 'ttyS1' else
-          ['exec 3>/dev/console', 'say() { echo "$*" >&3; }']),
+        # The OOM killer must not take the framer: the init would die
+        # of SIGPIPE on its next line.  Nor its stdin: a killed test's
+        # orphans may hold the FIFO, so the end waits for it 5 s at most.
+        'mkfifo /tmp/mmwb-port',
+        f"awk -v n={len(todo)} '{FRAMER}' < /tmp/mmwb-port > {dev} &",
+        'framer=$!',
+        'exec 3>/tmp/mmwb-port',
+        'echo -1000 > /proc/$framer/oom_score_adj',
+        *(['say() { echo "$*" >&3; echo "mmwb: $*" > /dev/kmsg; }']
+          if port == 'ttyS1' else ['say() { echo "$*" >&3; }']),
         'up() { cut -d" " -f1 /proc/uptime; }',
         WATCHDOG_FUNCS % {'hung': HUNG, 'timeout': TIMEOUT},
         f'say {BOOT} "$(up)"',
@@ -164,12 +166,12 @@ def init_script(plan, tests_present, tests=None, port='ttyS1'):
         '[ -b /dev/vdb ] && swapon /dev/vdb >&3 2>&3',
     ]
     for cmd in plan.setup:
-        lines.append(f'( {cmd} ) >&3 2>&3 || say "MMWB-SETUP-FAILED" '
+        lines.append(f'( {cmd} ) >&3 2>&3 || say {SETUP_FAILED} '
                      f'{q(cmd)}')
-    for t in (plan.tests if tests is None else tests):
+    for t in todo:
         if t.name not in tests_present:
             lines.append(f'say {BEGIN} {t.name}; say {END} {t.name} '
-                         'rc=127 secs=0 missing')
+                         f'rc={MISSING_RC} secs=0 missing')
             continue
         exe = t.binary.replace(':', '-')
         argv = ' '.join(q(a) for a in [f'/tests/{exe}', *t.args])
@@ -210,7 +212,12 @@ def init_script(plan, tests_present, tests=None, port='ttyS1'):
             f'say {END} {t.name} "rc=$rc" '
             '"secs=$(awk "BEGIN{print $(up)-$t0}")"',
         ]
-    lines += [f'say {DONE}', 'swapoff -a 2>/dev/null',
+    lines += [f'say {DONE}', 'exec 3>&-',
+              'i=0',
+              'while kill -0 $framer 2>/dev/null && [ $i -lt 50 ]; do',
+              '  sleep 0.1; i=$((i + 1))',
+              'done',
+              'swapoff -a 2>/dev/null',
               'umount /mnt/xfs 2>/dev/null', 'sync', 'reboot -f', 'sleep 5', '']
     return '\n'.join(lines)
 

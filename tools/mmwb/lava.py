@@ -19,12 +19,13 @@ judges as 'run' would.
 """
 
 import json
+import re
 import os
 import shutil
 import subprocess
 
 from .common import EXIT_USAGE, StepError, log
-from . import initramfs, vm
+from . import initramfs, protocol, vm
 
 PYTHON = '/usr/bin/python3'     # Debian's, which sees lava-common
 _CHECK = ('import json, sys\n'
@@ -67,15 +68,18 @@ def job(label, bundle, plan, title):
                 }}},
             {'boot': {'method': 'qemu', 'media': 'tmpfs',
                       'timeout': {'minutes': 5},
-                      'prompts': [initramfs.BOOT]}},
+                      'prompts': [protocol.BOOT]}},
             {'test': {
                 'timeout': {'minutes': minutes},
                 'monitors': [{
                     'name': f'mm-{label}',
-                    'start': initramfs.BOOT,
-                    'end': initramfs.DONE,
+                    'start': protocol.BOOT,
+                    'end': protocol.DONE,
+                    # The top-level result lines of the framed test
+                    # port (protocol.py): one LAVA case per test.
                     'pattern': r'(?P<result>ok|not ok) \d+ '
-                               r'(?P<test_case_id>[^#\n]+)',
+                               + re.escape(protocol.HEADER)
+                               + r'(?P<test_case_id>[^\s#]+)',
                     'fixupdict': {'ok': 'pass', 'not ok': 'fail'}}]}},
         ],
     }

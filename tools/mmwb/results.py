@@ -5,7 +5,7 @@ classification of a test's cases against the plan."""
 import re
 from dataclasses import dataclass
 
-from .initramfs import HUNG, TIMEOUT
+from .protocol import HUNG, TIMEOUT
 
 ANSI = re.compile(r'\x1b\[[0-9;]*m')
 

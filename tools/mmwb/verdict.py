@@ -16,9 +16,8 @@ tests on recorded logs.
 
 import glob
 import os
-import re
 
-from . import initramfs, report, results, vm
+from . import protocol, report, results, vm
 
 
 def unexpected_splats(plan, role, splats):
@@ -48,12 +47,12 @@ def judge_run(plan, label, role, r, tests, skipped, present, sfx=''):
             # guest ended inside the test; a SIGKILL without the
             # watchdog's word (the OOM killer) is a failure of its own.
             timed_out = rc is None or (rc == 137 and
-                                       initramfs.TIMEOUT in out)
+                                       protocol.TIMEOUT in out)
             # Runs the plan retried (a named flake): each failed run is a
             # row of its own, and only the last run is judged.
-            failed, out = results.split_runs(out, initramfs.RETRY)
+            failed, out = results.split_runs(out, protocol.RETRY)
             for i, (text, frc) in enumerate(failed, 1):
-                if initramfs.TIMEOUT in text:
+                if protocol.TIMEOUT in text:
                     what = results.timeout_detail(t, text)
                 else:
                     bail = [x for x in text.splitlines()
@@ -105,10 +104,6 @@ def judge_run(plan, label, role, r, tests, skipped, present, sfx=''):
     return rep
 
 
-_MISSING = re.compile(rf'^{initramfs.END} (\S+) rc=127 secs=0 missing$',
-                      re.M)
-
-
 def read_run(vmdir):
     """The vm.Run of a guest folder (tests.log, console.log; a
     console.stalled<N>.log per boot that never reached init), as vm.boot()
@@ -126,4 +121,4 @@ def read_run(vmdir):
                                                  'console.stalled*.log'))):
         splats += vm.note_stall(r, stalled)
     text = vm.read_logs(r, splats)
-    return r, set(_MISSING.findall(text))
+    return r, protocol.missing(text)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from .common import (StepError, EXIT_DEPS, child_done, child_started,
                      log)
-from . import initramfs as irfs
+from . import protocol
 
 QEMU = 'qemu-system-x86_64'
 MEM = '6G'
@@ -146,49 +146,10 @@ def scan_console(text):
     return found
 
 
-_MARKER = re.compile('(' + '|'.join(re.escape(m) for m in irfs.MARKERS)
-                     + r')\b')
-
-
-def _marker_lines(text):
-    """The test port's lines, a marker always at the start of its own: a
-    test killed in the middle of a line leaves the init's next marker
-    behind its partial output."""
-    for line in text.splitlines():
-        line = line.rstrip('\r')
-        m = _MARKER.search(line, 1)
-        while m:
-            yield line[:m.start()]
-            line = line[m.start():]
-            m = _MARKER.search(line, 1)
-        yield line
-
-
 def parse_testlog(text):
-    """{test: (rc, secs, output)}, boot seconds and whether init finished."""
-    outs = {}
-    cur, buf = None, []
-    boot, done = None, False
-    for line in _marker_lines(text):
-        if line.startswith(irfs.BOOT + ' '):
-            try:
-                boot = float(line.split()[1])
-            except (IndexError, ValueError):
-                pass
-        elif line.startswith(irfs.BEGIN + ' '):
-            cur, buf = line.split()[1], []
-        elif line.startswith(irfs.END + ' ') and cur:
-            f = dict(w.split('=', 1) for w in line.split()[2:] if '=' in w)
-            outs[cur] = (int(f.get('rc', -1)), float(f.get('secs', 0) or 0),
-                         '\n'.join(buf))
-            cur = None
-        elif line == irfs.DONE:
-            done = True
-        elif cur:
-            buf.append(line)
-    if cur:     # killed in the middle of a test
-        outs[cur] = (None, None, '\n'.join(buf))
-    return outs, boot, done
+    """{test: (rc, secs, output)}, boot seconds and whether init finished
+    (protocol.py reads the test port)."""
+    return protocol.parse_testlog(text)
 
 
 def boot(kernel, initrd, workdir, timeout, extra_cmdline=(), drives=None,
@@ -316,14 +277,7 @@ def read_text(path):
 
 
 def _current_test(testlog):
-    cur = 'booting'
     try:
-        with open(testlog, errors='replace') as f:
-            for line in f:
-                if line.startswith(irfs.BEGIN + ' '):
-                    cur = 'running ' + line.split()[1]
-                elif line.startswith(irfs.DONE):
-                    cur = 'done'
+        return protocol.current_test(read_text(testlog))
     except OSError:
-        pass
-    return cur
+        return 'booting'

@@ -46,6 +46,10 @@ int main(int argc, char **argv)
 	int status;
 	pid_t pid;
 
+	/* The test port is a pipe (the init's KTAP framer): a line at a time,
+	 * as kselftest.h sets it, so that a kill loses no finished line. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
+
 	if (argc < 3) {
 		fprintf(stderr, "usage: fab <bytes> <program> [args...]\n");
 		return 2;

@@ -191,6 +191,10 @@ int main(int argc, char **argv)
 {
 	int bad = 0;
 
+	/* The test port is a pipe (the init's KTAP framer): a line at a time,
+	 * as kselftest.h sets it, so that a kill loses no finished line. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
+
 	if (argc == 4 && !strcmp(argv[1], "-v")) {
 		verbose = 1;
 		argv++;

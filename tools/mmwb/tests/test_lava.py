@@ -9,8 +9,10 @@ import sys
 import tempfile
 import unittest
 
-from mmwb import lava, plan as planmod, results
-from mmwb.tests import test_verdict
+import re
+
+from mmwb import lava, plan as planmod, protocol, results
+from mmwb.tests import test_protocol, test_verdict
 
 
 def small_plan(d):
@@ -34,6 +36,22 @@ class JobTest(unittest.TestCase):
             job = json.load(open(path))
             kernel = job['actions'][0]['deploy']['images']['kernel']
             self.assertIn('memmap=256M$0x1a0000000', kernel['image_arg'])
+
+    @unittest.skipUnless(os.access(test_protocol.BUSYBOX, os.X_OK),
+                         'busybox-static missing')
+    def test_monitor_reads_the_top_level_results(self):
+        """The job's monitor pattern finds one case per test of the
+        framed port, never a line of a test's own output."""
+        with tempfile.TemporaryDirectory() as d:
+            mon = lava.job('series', d, small_plan(d),
+                           'Linux x')['actions'][2]['test']['monitors'][0]
+        port = test_protocol.frame(test_protocol.RAW, 7)
+        got = [(m['result'], m['test_case_id']) for line in
+               port.splitlines()
+               for m in [re.search(mon['pattern'], line)] if m]
+        self.assertEqual(got, [('ok', 'a'), ('ok', 'b'), ('ok', 'c'),
+                               ('not ok', 'd'), ('not ok', 'e'),
+                               ('not ok', 'f'), ('not ok', 'g')])
 
     def test_a_bad_job_is_refused(self):
         with tempfile.TemporaryDirectory() as d:
@@ -76,9 +94,21 @@ class LogTest(unittest.TestCase):
                             '- {"lvl": "target", "msg": "b\n')
 
     def test_parse_lava_log(self):
+        self.parse_lava_log(framed=False)
+
+    @unittest.skipUnless(os.access(test_protocol.BUSYBOX, os.X_OK),
+                         'busybox-static missing')
+    def test_parse_framed_lava_log(self):
+        """The same run, its port framed as the guest frames it now."""
+        self.parse_lava_log(framed=True)
+
+    def parse_lava_log(self, framed):
         kept = os.path.join(test_verdict.DATA, 'guest-faultaround')
         with open(os.path.join(kept, 'series', 'tests.log')) as f:
-            lines = f.read().splitlines()
+            text = f.read()
+        if framed:
+            text = test_protocol.frame(text, text.count(protocol.BEGIN))
+        lines = text.splitlines()
         with tempfile.TemporaryDirectory() as d:
             log = os.path.join(d, 'output.yaml')
             with open(log, 'w') as f:
