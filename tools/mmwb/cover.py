@@ -14,7 +14,7 @@ import tempfile
 import textwrap
 
 from .common import ROOT, EXIT_SERIES, EXIT_USAGE, StepError, git, log
-from . import debug, guest, series as seriesmod, topics
+from . import debug, guest, report, series as seriesmod, topics
 from .mutants import load as load_mutants
 
 TOPICS = os.path.join(ROOT, 'Documentation', 'topics')
@@ -45,27 +45,10 @@ def topic_text(name):
     return _rst_text(path)
 
 
-def read_metrics(rep_dir):
-    """{metric: (base, series, unit)} of a report's metrics.tsv."""
-    mpath = os.path.join(rep_dir, 'metrics.tsv')
-    if not os.path.exists(mpath):
-        raise StepError('cover', mpath, 'no report yet: run scripts/run '
-                        'or scripts/test first', EXIT_USAGE)
-    with open(mpath) as f:
-        lines = f.read().splitlines()
-    head = lines[0].split('\t')
-    metrics = {}
-    for line in lines[1:]:
-        f = dict(zip(head, line.split('\t')))
-        metrics[f['metric']] = (f.get('base', '-'), f.get('series', '-'),
-                                f['unit'])
-    return metrics
-
-
 def figures(prefixes, rep_dir):
     """The counts of the report whose metric names start with one of the
     prefixes (a topic's 'metrics' field), as a table; '' if none."""
-    metrics = read_metrics(rep_dir)
+    metrics = report.read_metrics(rep_dir)
     keep = [n for n in metrics if prefixes and n.startswith(tuple(prefixes))]
     if not keep:
         return ''

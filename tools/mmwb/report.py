@@ -5,8 +5,9 @@ base vs series.
 results.tsv is the report whole: one row per case with its result, the
 seconds, whether the plan expected that result, and the detail (the
 test's reason for a skip, the plan's reason for an expected failure,
-what went wrong otherwise).  read_results() reads it back; results.xml
-says the same for tools that read JUnit."""
+what went wrong otherwise).  read_results() reads it back, and
+read_metrics() metrics.tsv; results.xml says the same for tools that
+read JUnit."""
 
 import os
 import re
@@ -15,7 +16,7 @@ import xml.etree.ElementTree as ET
 from collections import OrderedDict, defaultdict
 from dataclasses import dataclass
 
-from .common import EXIT_UNEXPECTED, log
+from .common import EXIT_UNEXPECTED, EXIT_USAGE, StepError, log
 
 KERNELS = ('base', 'series')
 
@@ -50,6 +51,24 @@ def read_results(path):
         rows.append(Row(w[0], w[1], w[2], w[3], float(w[4] or 0), expected,
                         w[6] if len(w) > 6 else ''))
     return rows
+
+
+def read_metrics(rep_dir):
+    """{metric: (base, series, unit)} of a report's metrics.tsv (the
+    folder rep_dir): what Report.write() wrote, for the cover letter."""
+    mpath = os.path.join(rep_dir, 'metrics.tsv')
+    if not os.path.exists(mpath):
+        raise StepError('report', mpath, 'no report yet: run scripts/run '
+                        'or scripts/test first', EXIT_USAGE)
+    with open(mpath) as f:
+        lines = f.read().splitlines()
+    head = lines[0].split('\t')
+    metrics = {}
+    for line in lines[1:]:
+        f = dict(zip(head, line.split('\t')))
+        metrics[f['metric']] = (f.get('base', '-'), f.get('series', '-'),
+                                f['unit'])
+    return metrics
 
 
 _NOT_XML = re.compile('[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd'
