@@ -19,6 +19,9 @@ def bench_from_args(a):
     tree_from_args: --base (default MMWB_BASE, else the record marked
     default), --tree, and the plan (--plan, else the command's own
     default).  A base with no record is a bad command line (exit 2)."""
+    if a.base == '':
+        raise StepError('base', None, '--base needs a name '
+                        '(bases/<name>.base)', EXIT_USAGE)
     try:
         rec = bases.get(a.base)
     except bases.BaseError as e:
@@ -409,6 +412,10 @@ def main(argv=None):
     signal.signal(signal.SIGINT, interrupted)
     try:
         bench = bench_from_args(a)
+        # The mmwb commands this one runs (scripts/test's failure
+        # tests, check-build of the other bases) work on its base
+        # unless they name another.
+        os.environ['MMWB_BASE'] = bench.base.name
         # parse only reads: it runs beside a job that holds the lock.
         if a.cmd not in ('deps', 'parse'):
             lock_build(bench, a.cmd)

@@ -111,9 +111,10 @@ def all_bases(directory=DIR):
     return out
 
 
-def get(name=None, directory=DIR):
-    """The record named (default: MMWB_BASE, else the default one)."""
-    name = name or os.environ.get('MMWB_BASE')
+def get(name=None, directory=DIR, env=None):
+    """The record named (default: MMWB_BASE of env, default os.environ,
+    else the default one)."""
+    name = name or (os.environ if env is None else env).get('MMWB_BASE')
     bases = all_bases(directory)
     if not name:
         return next(b for b in bases if b.default)

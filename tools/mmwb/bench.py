@@ -71,7 +71,7 @@ def make(base=None, tree=None, plan=None, build=None, env=None):
     record marked default), tree default <build>/linux, plan default the
     record's.  Raises bases.BaseError for a base with no record."""
     env = os.environ if env is None else env
-    rec = bases.get(base or env.get('MMWB_BASE') or None)
+    rec = bases.get(base, env=env)
     build = os.path.abspath(build or default_build(rec, env))
     return Bench(base=rec, build=build,
                  tree=os.path.abspath(tree or os.path.join(build, 'linux')),

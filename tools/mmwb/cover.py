@@ -13,7 +13,7 @@ import subprocess
 import tempfile
 import textwrap
 
-from .common import ROOT, EXIT_SERIES, EXIT_USAGE, StepError, git, log
+from .common import ROOT, EXIT_SERIES, StepError, git, log
 from . import debug, guest, report, series as seriesmod, topics
 from .mutants import load as load_mutants
 
@@ -118,8 +118,8 @@ def cover_body(bench):
               for t, (k, why) in plan.only.items()]
     parts.append(textwrap.fill(
         f'Test plan: {os.path.relpath(rec.plan, ROOT)} (mm kselftests in a '
-        'QEMU guest, base and series kernels side by side).  Where the plan expects the base '
-        'kernel to differ:', 72) + '\n\n' + '\n'.join(diffs))
+        'QEMU guest, base and series kernels side by side).  Where the '
+        'plan expects the base kernel to differ:', 72) + '\n\n' + '\n'.join(diffs))
     if plan.skip:
         parts.append('Tests the plan lists but does not run:\n\n' +
                      '\n'.join(textwrap.fill(
@@ -180,7 +180,7 @@ def mbox(bench):
     os.makedirs(out_dir, exist_ok=True)
     if not os.path.exists(bench.cover):
         raise StepError('mail', bench.cover, 'no cover letter: make it '
-                        'with scripts/mmwb mail', EXIT_USAGE)
+                        'with scripts/mmwb mail', EXIT_SERIES)
     files = [bench.cover] + seriesmod.patch_files(bench)
     path = os.path.join(out_dir, 'series.mbx')
     root = write_thread(path, files,

@@ -33,12 +33,6 @@ SCALE = 6
 MEM = '8G'
 
 
-def default_plan(bench):
-    """selftests/debug.plan for the default base; another base's own plan
-    (it has no debug plan of its own)."""
-    return PLAN if bench.base.default else bench.base.plan
-
-
 def run(bench, rep, tests=()):
     """Build, boot, test bench.plan (only the named tests, if any) in
     <build>/debug-kbuild; returns the guest's StepError or None."""

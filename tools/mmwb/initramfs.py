@@ -148,9 +148,10 @@ def init_script(plan, tests_present, tests=None, port='ttyS1'):
         'mount -t debugfs debugfs /sys/kernel/debug',
         'mount -t tmpfs tmpfs /tmp',
         'mkdir -p /dev/shm /mnt/xfs && mount -t tmpfs tmpfs /dev/shm',
-        # The OOM killer must not take the framer: the init would die
-        # of SIGPIPE on its next line.  Nor its stdin: a killed test's
-        # orphans may hold the FIFO, so the end waits for it 5 s at most.
+        # The OOM killer must not take the framer: every line after it
+        # would be lost, and a test writing one would die of SIGPIPE.
+        # A killed test's orphans may hold the FIFO open, so the end
+        # waits for the framer 5 s at most.
         'mkfifo /tmp/mmwb-port',
         f"awk -v n={len(todo)} '{FRAMER}' < /tmp/mmwb-port > {dev} &",
         'framer=$!',

@@ -19,8 +19,8 @@ judges as 'run' would.
 """
 
 import json
-import re
 import os
+import re
 import shutil
 import subprocess
 

@@ -9,7 +9,7 @@ tests on recorded logs.
     judge_run()         -> a report.Report of the run's rows and metrics
     unexpected_splats() -> the console reports the plan does not expect
                            (the only judge of splats: the console rows and
-                           ab.guest_verdict()'s error both use it)
+                           guest.guest_verdict()'s error both use it)
     read_run()          -> (vm.Run, tests the init found missing) from a
                            guest folder's logs
 """
