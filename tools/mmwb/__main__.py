@@ -289,9 +289,9 @@ def parser():
     # --base and --tree after the command too ('mmwb run --base 6.12').
     anywhere = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
     anywhere.add_argument('--base', default=argparse.SUPPRESS,
-                          help=argparse.SUPPRESS)
+                          help='the base record, as before the command')
     anywhere.add_argument('--tree', default=argparse.SUPPRESS,
-                          help=argparse.SUPPRESS)
+                          help='the kernel work tree, as before the command')
     add_parser = sub.add_parser
 
     def with_anywhere(name, **kw):
