@@ -20,7 +20,6 @@ judges as 'run' would.
 
 import json
 import os
-import re
 import shutil
 import subprocess
 
@@ -78,7 +77,7 @@ def job(label, bundle, plan, title):
                     # The top-level result lines of the framed test
                     # port (protocol.py): one LAVA case per test.
                     'pattern': r'(?P<result>ok|not ok) \d+ '
-                               + re.escape(protocol.HEADER)
+                               + protocol.HEADER     # no metacharacter
                                + r'(?P<test_case_id>[^\s#]+)',
                     'fixupdict': {'ok': 'pass', 'not ok': 'fail'}}]}},
         ],
