@@ -22,21 +22,18 @@ def bench_from_args(a):
     if a.base == '':
         raise StepError('base', None, '--base needs a name '
                         '(bases/<name>.base)', EXIT_USAGE)
-    name = a.base or os.environ.get('MMWB_BASE')
-    if name and not os.path.isfile(os.path.join(bases.DIR, name + '.base')):
-        known = sorted(f[:-5] for f in os.listdir(bases.DIR)
-                       if f.endswith('.base'))
-        what = f'--base {name}' if a.base else f'MMWB_BASE={name}'
-        raise StepError('base', None, f'{what}: no bases/{name}.base '
-                        f'(known: {", ".join(known)})', EXIT_USAGE)
     try:
         rec = bases.get(a.base)
+    except bases.UnknownBase as e:
+        what = f'--base {e.name}' if a.base else f'MMWB_BASE={e.name}'
+        raise StepError('base', None, f'{what}: no bases/{e.name}.base '
+                        f'(known: {", ".join(e.known)})', EXIT_USAGE)
     except bases.BaseError as e:
         raise StepError('base', None, str(e), EXIT_USAGE)
     plan = getattr(a, 'plan', None)
     if not plan:
         plan = DEFAULT_PLANS.get(a.cmd, lambda r: r.plan)(rec)
-    return benchmod.make(rec.name, tree=a.tree, plan=plan)
+    return benchmod.make(rec, tree=a.tree, plan=plan)
 
 
 # The plan of a command that has one of its own (else the record's).

@@ -14,8 +14,7 @@ def build_kernel(bench, label, rep, hooks=()):
     secs = kbuild.build(bench, label=label)
     img = kbuild.install_image(bench.kbuild, os.path.join(bench.out, label))
     rep.metric('build_seconds', label, round(secs, 1), 's')
-    ks, _ = kselftest.build_mm(bench, os.path.join(bench.out, label,
-                                                   'selftests'), label)
+    ks, _ = kselftest.build_mm(bench, bench.selftests(label), label)
     rep.metric('kselftest_build_seconds', label, round(ks, 1), 's')
     for h in hooks:
         h(bench, label, rep)

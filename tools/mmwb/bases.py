@@ -38,6 +38,14 @@ class BaseError(Exception):
     """A record that cannot be used; the message names file and line."""
 
 
+class UnknownBase(BaseError):
+    """A base name with no record; name and known say which."""
+
+    def __init__(self, msg, name, known):
+        super().__init__(msg)
+        self.name, self.known = name, known
+
+
 @dataclass
 class Base:
     name: str
@@ -121,5 +129,6 @@ def get(name=None, directory=DIR, env=None):
     for b in bases:
         if b.name == name:
             return b
-    raise BaseError(f'{directory}: no base {name!r} (known: '
-                    f'{", ".join(b.name for b in bases)})')
+    known = [b.name for b in bases]
+    raise UnknownBase(f'{directory}: no base {name!r} (known: '
+                      f'{", ".join(known)})', name, known)

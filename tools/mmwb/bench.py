@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from . import bases
 
 ROOT = bases.ROOT
+# The cover letter's file name in a patch folder.
+COVER = '0000-cover-letter.patch'
 
 
 def _of_base(name, doc):
@@ -49,10 +51,15 @@ class Bench:
 
     @property
     def cover(self):
-        return os.path.join(self.base.patches, '0000-cover-letter.patch')
+        return os.path.join(self.base.patches, COVER)
 
     def under(self, *parts):
         return os.path.join(self.build, *parts)
+
+    def selftests(self, label):
+        """Where one kernel's build of the mm selftests is: the series'
+        (label 'series') is what try, steps, debug and the mutants run."""
+        return os.path.join(self.out, label, 'selftests')
 
 
 def default_build(base, env=None):
@@ -67,11 +74,12 @@ def default_build(base, env=None):
 
 
 def make(base=None, tree=None, plan=None, build=None, env=None):
-    """The Bench of a command: base a name (default MMWB_BASE, else the
-    record marked default), tree default <build>/linux, plan default the
-    record's.  Raises bases.BaseError for a base with no record."""
+    """The Bench of a command: base a record, or a name (default
+    MMWB_BASE, else the record marked default), tree default
+    <build>/linux, plan default the record's.  Raises bases.BaseError
+    for a base with no record."""
     env = os.environ if env is None else env
-    rec = bases.get(base, env=env)
+    rec = base if isinstance(base, bases.Base) else bases.get(base, env=env)
     build = os.path.abspath(build or default_build(rec, env))
     return Bench(base=rec, build=build,
                  tree=os.path.abspath(tree or os.path.join(build, 'linux')),

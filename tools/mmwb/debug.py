@@ -50,7 +50,7 @@ def run(bench, rep, tests=()):
     rep.metric('build_seconds', 'debug', round(secs, 1), 's')
     img = kbuild.install_image(out, os.path.join(bench.out, 'debug'))
     # The series' own test binaries, as the series kernel runs them.
-    sel = os.path.join(bench.out, 'series', 'selftests')
+    sel = bench.selftests('series')
     if not os.path.isdir(sel):
         kselftest.build_mm(bench, sel, 'series', kbuild_out=out)
     # One guest, nothing beside it: the 'alone' tests run in it too.

@@ -29,8 +29,8 @@ def bindirs(bench, label):
     build there is an error there), and the tests the series adds as the
     series builds them: a regression test must run on the kernel that
     has the bug."""
-    ser = os.path.join(bench.out, 'series', 'selftests')
-    own = os.path.join(bench.out, label, 'selftests')
+    ser = bench.selftests('series')
+    own = bench.selftests(label)
     if label not in ('base', 'series'):
         own = ser   # a kernel of one's own ('mmwb try') runs the series' tests
     in_base = planmod.mm_selftests(bench.tree, bench.tag)

@@ -346,7 +346,7 @@ def run_guest(bench, rep, mutants):
     """Guest mutants, one at a time on top of the applied series, with
     bench.plan."""
     tree = bench.tree
-    sel = os.path.join(bench.out, 'series', 'selftests')
+    sel = bench.selftests('series')
     if mutants and not os.path.isdir(sel):
         raise StepError('mutants', sel, "no series test binaries: run "
                         "'scripts/run' first", EXIT_USAGE)

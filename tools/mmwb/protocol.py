@@ -27,8 +27,10 @@ run_kselftest.sh.  The port is a pipe now, not a tty: a program that
 does not ask for line buffering (kselftest.h's ksft_print_header()
 does, and the workbench's own guest tools) keeps up to 4 KiB of its
 output in stdio's buffer, lost if the watchdog kills it; the plan runs
-none such today (mremap_test, uffd-wp-mremap would be).  The init's markers stay, as diagnostic lines, for the
-workbench's own reader: a test's output between MMWB-BEGIN and MMWB-END,
+none such today (mremap_test, uffd-wp-mremap would be).
+
+The init's markers stay, as diagnostic lines, for the workbench's own
+reader: a test's output between MMWB-BEGIN and MMWB-END,
 'MMWB-RETRY <test> rc=N' between the runs of a test the plan retries,
 and for a test past its timeout 'MMWB-TIMEOUT <test> secs=N', then one
 'MMWB-HUNG pid=.. state=.. wchan=.. <command>' line per process of the

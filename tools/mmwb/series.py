@@ -9,10 +9,10 @@ import subprocess
 import tempfile
 
 from .common import StepError, EXIT_BASE, EXIT_SERIES, git, log, run
-from . import base, patchinfo
+from . import base, bench as benchmod, patchinfo
 
 APPLY_BRANCH = 'mmwb/series'
-COVER = '0000-cover-letter.patch'
+COVER = benchmod.COVER
 
 # Everything git format-patch and git am are told, in one place, so that
 # export after apply reproduces patches/ exactly.

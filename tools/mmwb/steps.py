@@ -54,7 +54,7 @@ def main(bench, a):
     plan.select(a.test, 'steps')
     for n in a.test:
         plan.only.pop(n, None)  # every step is a kernel of its own
-    sel = os.path.join(bench.out, 'series', 'selftests')
+    sel = bench.selftests('series')
     if not os.path.isdir(sel):
         raise StepError('steps', sel, "no series test binaries: run "
                         "'scripts/run' first", EXIT_USAGE)

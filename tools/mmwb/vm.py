@@ -146,12 +146,6 @@ def scan_console(text):
     return found
 
 
-def parse_testlog(text):
-    """{test: (rc, secs, output)}, boot seconds and whether init finished
-    (protocol.py reads the test port)."""
-    return protocol.parse_testlog(text)
-
-
 def boot(kernel, initrd, workdir, timeout, extra_cmdline=(), drives=None,
          label='vm', mem=MEM, accel_cache=None):
     """Run one VM to completion or to the global timeout (accel_cache:
@@ -208,7 +202,7 @@ def read_logs(r, splats):
     those of the stalled boots (given) and its console's.  Returns the
     test log's text."""
     text = read_text(r.testlog)
-    r.outputs, r.boot_secs, r.done = parse_testlog(text)
+    r.outputs, r.boot_secs, r.done = protocol.parse_testlog(text)
     if not r.no_init:       # else console.log is console.stalled2.log
         splats = splats + scan_console(read_text(r.console))
     r.splats = splats

@@ -6,7 +6,7 @@ import re
 import tempfile
 import unittest
 
-from mmwb import checks, plan, report, results, review, vm
+from mmwb import checks, plan, protocol, report, results, review, vm
 from mmwb.common import StepError
 
 DATA = os.path.join(os.path.dirname(__file__), 'test_data')
@@ -281,7 +281,7 @@ class RetryTest(unittest.TestCase):
                 'Testing a... done\nTesting b... MMWB-END uffd rc=137 '
                 'secs=1200\nMMWB-BEGIN fa\nok 1 x\nMMWB-END fa rc=0 secs=1\n'
                 'MMWB-DONE\n')
-        outs, _, done = vm.parse_testlog(text)
+        outs, _, done = protocol.parse_testlog(text)
         self.assertTrue(done)
         rc, secs, out = outs['uffd']
         self.assertEqual((rc, secs), (137, 1200.0))
@@ -297,7 +297,7 @@ class RetryTest(unittest.TestCase):
         # Recorded: uffd-unit-tests -f events on the base kernel with a
         # 5 s timeout and one retry (scripts/mmwb try).
         text = data('testlog-timeout.txt')
-        outs, _, done = vm.parse_testlog(text)
+        outs, _, done = protocol.parse_testlog(text)
         self.assertTrue(done)
         rc, _, out = outs['evshort']
         failed, last = results.split_runs(out, 'MMWB-RETRY')
@@ -564,7 +564,7 @@ class ConsoleTest(unittest.TestCase):
     def test_testlog(self):
         text = ('MMWB-BOOT 6.50\nMMWB-BEGIN cow\nok 1 a\n'
                 'MMWB-END cow rc=0 secs=3.5\nMMWB-BEGIN gup\npartial\n')
-        outs, boot, done = vm.parse_testlog(text)
+        outs, boot, done = protocol.parse_testlog(text)
         self.assertEqual(boot, 6.5)
         self.assertFalse(done)
         self.assertEqual(outs['cow'], (0, 3.5, 'ok 1 a'))
